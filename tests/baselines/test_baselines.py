@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+
+import baselines
+
+
+def test_names():
+    assert baselines.names() == ["efficientnet_b0", "mobilenet_v2", "mnasnet_a1"]
+
+
+def test_unknown_name_lists_known():
+    with pytest.raises(ValueError, match="'resnet'.*efficientnet_b0"):
+        baselines.get("resnet")
+
+
+def test_b0_is_table_1_with_official_strides():
+    b0 = baselines.get("efficientnet_b0")
+    rows = [(s.expansion, s.kernel, s.out_channels, s.repeats, s.stride) for s in b0.stages]
+    assert rows == [
+        (1, 3, 16, 1, 1),
+        (6, 3, 24, 2, 2),
+        (6, 5, 40, 2, 2),
+        (6, 3, 80, 3, 2),
+        (6, 5, 112, 3, 1),
+        (6, 5, 192, 4, 2),
+        (6, 3, 320, 1, 1),
+    ]
+    assert all(s.op == "mbconv" and s.se_ratio == 0.25 for s in b0.stages)
+    assert (b0.stem_channels, b0.head_channels, b0.activation, b0.resolution) == (
+        32,
+        1280,
+        "silu",
+        224,
+    )
+
+
+def test_mobilenet_v2_is_the_mnasnet_reference_layout():
+    v2 = baselines.get("mobilenet_v2")
+    assert [s.repeats for s in v2.stages] == [1, 2, 3, 4, 3, 3, 1]
+    assert [s.out_channels for s in v2.stages] == [16, 24, 32, 64, 96, 160, 320]
+    assert [s.stride for s in v2.stages] == [1, 2, 2, 2, 1, 2, 1]
