@@ -4,6 +4,8 @@ FLOPs are multiply-adds, on fvcore's convention with the model in eval mode: a c
 out_positions x weight elements, a linear layer in x out, BatchNorm 2 per element (it IS
 counted: about 13.5M of EfficientNet-B0's 401.7M), global average pooling 1 per input element;
 activations, the sigmoid gate, the SE multiply and residual adds count nothing. No bias counted.
+On feature maps smaller than a kernel (a 28x28 input reaches 1x1), only the kernel taps that can
+touch the input run and are counted (search_spaces.blocks.SameConv2d); at 224x224 none is skipped.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from search_spaces.blocks import squeeze_channels
+from search_spaces.blocks import effective_kernel, squeeze_channels
 from search_spaces.network import STEM_KERNEL, STEM_STRIDE, build_model
 from search_spaces.spec import ArchSpec, LayerSpec, layer_plan
 
@@ -45,57 +47,66 @@ class _Tally:
         self.params = 0
 
     def conv(
-        self, cin: int, cout: int, kernel: int, groups: int, positions: int, bias: bool = False
+        self,
+        cin: int,
+        cout: int,
+        kernel: int,
+        groups: int,
+        in_size: int,
+        out_size: int,
+        bias: bool = False,
     ) -> None:
-        weights = cout * (cin // groups) * kernel * kernel
-        self.flops += weights * positions
-        self.params += weights + (cout if bias else 0)
+        used = effective_kernel(kernel, in_size)
+        self.flops += cout * (cin // groups) * used * used * out_size * out_size
+        self.params += cout * (cin // groups) * kernel * kernel + (cout if bias else 0)
 
-    def bn(self, channels: int, positions: int) -> None:
-        self.flops += 2 * channels * positions
+    def bn(self, channels: int, size: int) -> None:
+        self.flops += 2 * channels * size * size
         self.params += 2 * channels
 
-    def conv_bn(self, cin: int, cout: int, kernel: int, positions: int, groups: int = 1) -> None:
-        self.conv(cin, cout, kernel, groups, positions)
-        self.bn(cout, positions)
+    def conv_bn(
+        self, cin: int, cout: int, kernel: int, in_size: int, out_size: int, groups: int = 1
+    ) -> None:
+        self.conv(cin, cout, kernel, groups, in_size, out_size)
+        self.bn(cout, out_size)
 
-    def squeeze_excite(self, channels: int, squeeze: int, positions: int) -> None:
-        self.flops += channels * positions  # the global average pool reads every element
-        self.conv(channels, squeeze, 1, 1, 1, bias=True)
-        self.conv(squeeze, channels, 1, 1, 1, bias=True)
+    def squeeze_excite(self, channels: int, squeeze: int, size: int) -> None:
+        self.flops += channels * size * size  # the global average pool reads every element
+        self.conv(channels, squeeze, 1, 1, 1, 1, bias=True)
+        self.conv(squeeze, channels, 1, 1, 1, 1, bias=True)
 
-    def layer(self, layer: LayerSpec, in_positions: int, out_positions: int) -> None:
+    def layer(self, layer: LayerSpec, in_size: int, out_size: int) -> None:
         cin, cout, k, se = layer.in_channels, layer.out_channels, layer.kernel, layer.se_ratio
         squeeze = squeeze_channels(cin, se)
         if layer.op in ("mbconv", "ds"):
             mid = cin * layer.expansion
             if layer.expansion != 1:
-                self.conv_bn(cin, mid, 1, in_positions)
-            self.conv_bn(mid, mid, k, out_positions, groups=mid)
+                self.conv_bn(cin, mid, 1, in_size, in_size)
+            self.conv_bn(mid, mid, k, in_size, out_size, groups=mid)
             if se > 0:
-                self.squeeze_excite(mid, squeeze, out_positions)
-            self.conv_bn(mid, cout, 1, out_positions)
+                self.squeeze_excite(mid, squeeze, out_size)
+            self.conv_bn(mid, cout, 1, out_size, out_size)
         elif layer.expansion == 1:  # regular conv, or Fused-MBConv without expansion
-            self.conv_bn(cin, cout, k, out_positions)
+            self.conv_bn(cin, cout, k, in_size, out_size)
             if se > 0:
-                self.squeeze_excite(cout, squeeze, out_positions)
+                self.squeeze_excite(cout, squeeze, out_size)
         else:
             mid = cin * layer.expansion
-            self.conv_bn(cin, mid, k, out_positions)
+            self.conv_bn(cin, mid, k, in_size, out_size)
             if se > 0:
-                self.squeeze_excite(mid, squeeze, out_positions)
-            self.conv_bn(mid, cout, 1, out_positions)
+                self.squeeze_excite(mid, squeeze, out_size)
+            self.conv_bn(mid, cout, 1, out_size, out_size)
 
 
 def _tally(arch: ArchSpec, resolution: int, in_channels: int, num_classes: int) -> _Tally:
     tally = _Tally()
     size = _conv_out(resolution, STEM_KERNEL, STEM_STRIDE)
-    tally.conv_bn(in_channels, arch.stem_channels, STEM_KERNEL, size * size)
+    tally.conv_bn(in_channels, arch.stem_channels, STEM_KERNEL, resolution, size)
     for layer in layer_plan(arch):
         out_size = _conv_out(size, layer.kernel, layer.stride)
-        tally.layer(layer, size * size, out_size * out_size)
+        tally.layer(layer, size, out_size)
         size = out_size
-    tally.conv_bn(arch.stages[-1].out_channels, arch.head_channels, 1, size * size)
+    tally.conv_bn(arch.stages[-1].out_channels, arch.head_channels, 1, size, size)
     tally.flops += arch.head_channels * size * size  # global average pool
     tally.flops += arch.head_channels * num_classes
     tally.params += arch.head_channels * num_classes + num_classes

@@ -27,6 +27,36 @@ def squeeze_channels(in_channels: int, se_ratio: float) -> int:
     return max(1, int(in_channels * se_ratio))
 
 
+def effective_kernel(kernel: int, size: int) -> int:
+    """Kernel taps a 'same'-padded conv can use on a ``size``-pixel input: at most 2*size - 1.
+    The outer taps of a large kernel on a tiny feature map only ever multiply padding."""
+    return min(kernel, 2 * size - 1)
+
+
+class SameConv2d(nn.Conv2d):
+    """A conv with 'same' padding (kernel // 2) that skips kernel taps which can only see
+    padding, as on the 1x1 and 2x2 feature maps a 28x28 input reaches. Outputs and gradients
+    are exactly those of nn.Conv2d; the weights keep their full size."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        kernel_h, kernel_w = self.kernel_size
+        used_h = effective_kernel(kernel_h, x.shape[-2])
+        used_w = effective_kernel(kernel_w, x.shape[-1])
+        if (used_h, used_w) == (kernel_h, kernel_w):
+            return super().forward(x)
+        trim_h, trim_w = (kernel_h - used_h) // 2, (kernel_w - used_w) // 2
+        weight = self.weight[:, :, trim_h : kernel_h - trim_h, trim_w : kernel_w - trim_w]
+        return nn.functional.conv2d(
+            x,
+            weight,
+            self.bias,
+            self.stride,
+            (used_h // 2, used_w // 2),
+            self.dilation,
+            self.groups,
+        )
+
+
 class ConvBnAct(nn.Sequential):
     """kxk conv (no bias, 'same' padding) -> BatchNorm -> optional activation."""
 
@@ -40,7 +70,7 @@ class ConvBnAct(nn.Sequential):
         activation: str | None = None,
     ) -> None:
         layers: list[nn.Module] = [
-            nn.Conv2d(
+            SameConv2d(
                 in_channels, out_channels, kernel, stride, kernel // 2, groups=groups, bias=False
             ),
             nn.BatchNorm2d(out_channels),

@@ -140,3 +140,33 @@ def test_bad_build_arguments(kwargs, bad):
 def test_build_refuses_a_string():
     with pytest.raises(ValueError, match="ArchSpec"):
         build_model("efficientnet_b0")
+
+
+@pytest.mark.parametrize(
+    ("kernel", "size", "stride", "groups"),
+    [
+        (5, 1, 1, 8),
+        (5, 2, 2, 8),
+        (3, 1, 1, 1),
+        (7, 3, 2, 4),
+        (5, 2, 1, 1),
+        (9, 4, 1, 8),
+        (3, 5, 2, 8),
+    ],
+)
+def test_same_conv_skips_only_padding_taps(kernel, size, stride, groups):
+    from search_spaces.blocks import SameConv2d
+
+    torch.manual_seed(0)
+    plain = torch.nn.Conv2d(8, 8, kernel, stride, kernel // 2, groups=groups, bias=False)
+    same = SameConv2d(8, 8, kernel, stride, kernel // 2, groups=groups, bias=False)
+    same.load_state_dict(plain.state_dict())
+    x = torch.randn(3, 8, size, size, requires_grad=True)
+    x2 = x.detach().clone().requires_grad_(True)
+    out_plain, out_same = plain(x), same(x2)
+    assert out_same.shape == out_plain.shape
+    torch.testing.assert_close(out_same, out_plain)
+    out_plain.square().sum().backward()
+    out_same.square().sum().backward()
+    torch.testing.assert_close(x2.grad, x.grad)
+    torch.testing.assert_close(same.weight.grad, plain.weight.grad)
