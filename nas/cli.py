@@ -16,11 +16,21 @@ from search_spaces.spec import ArchSpec, decode, from_dict
 EXIT_USAGE = 2
 
 
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Appends each flag's default to its help, unless there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "%(default)" in text:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but a bad flag is one line on stderr (no usage block) and exit status 2."""
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:

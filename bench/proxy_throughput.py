@@ -1,0 +1,115 @@
+"""Images per second of the proxy trainer against a plain PyTorch loop.
+
+    python bench/proxy_throughput.py [--arch efficientnet_b0] [--device cpu] [--steps 60]
+
+The plain loop is what most training scripts do: a Dataset that crops and flips one image at a
+time, a DataLoader, fp32, NCHW. The proxy keeps the data on the device as a tensor and augments
+whole batches there (and on CUDA adds bf16 autocast and channels_last). Same model, same batch
+size, same device; the ratio is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from nas.cli import resolve_arch
+from nas.data import DataConfig, load_data, normalize
+from nas.train import TrainConfig, train
+from search_spaces import build_model
+
+
+class PerImageDataset(Dataset):
+    """Random crop (zero padding) and horizontal flip, one image at a time, on the CPU."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, data, pad: int) -> None:
+        self.images, self.labels, self.data, self.pad = images.cpu(), labels.cpu(), data, pad
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int):
+        image = self.images[index]
+        size = image.shape[-1]
+        padded = nn.functional.pad(image, (self.pad,) * 4)
+        top, left = torch.randint(0, 2 * self.pad + 1, (2,)).tolist()
+        image = padded[:, top : top + size, left : left + size]
+        if torch.rand(()) < 0.5:
+            image = image.flip(-1)
+        return normalize(image[None], self.data)[0], self.labels[index]
+
+
+def plain_loop(
+    model: nn.Module, data, batch_size: int, steps: int, device: torch.device, lr: float
+) -> float:
+    dataset = PerImageDataset(
+        data.train_images, data.train_labels, data, max(2, data.image_size // 8)
+    )
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
+    model.to(device).train()
+    seen, step, start = 0, 0, time.perf_counter()
+    while step < steps:
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            loss = loss_fn(model(images), labels)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            seen += len(labels)
+            step += 1
+            if step == steps:
+                break
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return seen / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="efficientnet_b0")
+    parser.add_argument("--dataset", default="fashion-mnist")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=60)
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    data = load_data(
+        DataConfig(dataset=args.dataset, train_subset=args.batch_size * args.steps, val_subset=512),
+        device,
+    )
+    arch = resolve_arch(args.arch)
+    torch.manual_seed(0)
+    plain = plain_loop(
+        build_model(arch, data.num_classes, data.in_channels, 0.0, 0.0),
+        data,
+        args.batch_size,
+        args.steps,
+        device,
+        3e-3,
+    )
+    torch.manual_seed(0)
+    config = TrainConfig(
+        epochs=1.0, batch_size=args.batch_size, bn_recalibration_batches=0, evaluations=1
+    )
+    proxy = train(build_model(arch, data.num_classes, data.in_channels, 0.0, 0.0), data, config)
+    print(
+        f"{args.arch} on {args.dataset} ({data.image_size}px), batch {args.batch_size}, "
+        f"{args.steps} steps, device {device}, {torch.get_num_threads()} threads, "
+        f"torch {torch.__version__}"
+    )
+    print(f"plain loop (DataLoader, per-image augmentation, fp32, NCHW): {plain:8.0f} img/s")
+    print(
+        f"proxy trainer (tensors on device, batch augmentation)     : "
+        f"{proxy.images_per_s:8.0f} img/s"
+    )
+    print(f"ratio: {proxy.images_per_s / plain:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

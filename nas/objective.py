@@ -1,0 +1,134 @@
+"""One trial: sample -> price at the deployment shape -> build -> train -> reward.
+
+Every outcome is written to the trial's user attributes, so the results table can show why a
+trial was skipped or failed as well as what a finished one scored.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+
+import optuna
+import torch
+
+from nas import cost
+from nas.data import ProxyData
+from nas.reward import RewardConfig
+from nas.train import TrainConfig, TrainingFailed, train
+from search_spaces import build_model, encode
+from search_spaces.mnasnet import MnasSpace
+
+FAIL_REASON = "fail_reason"
+WORKER = "worker"
+
+
+def process_start_time(pid: int) -> str:
+    """The kernel's start time of a process (Linux), so a recycled pid is not taken as alive."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def worker_id() -> str:
+    """host:pid:start of this process."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{process_start_time(pid)}"
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The shape a candidate is priced at: the deployable network, not the proxy's input."""
+
+    resolution: int = 224
+    in_channels: int = 3
+    num_classes: int = 1000
+    min_flops: float | None = None
+    max_flops: float | None = None
+
+    def out_of_range(self, flops: int) -> str | None:
+        if self.min_flops is not None and flops < self.min_flops:
+            return f"{flops / 1e6:.1f}M FLOPs below --min-flops {self.min_flops / 1e6:.1f}M"
+        if self.max_flops is not None and flops > self.max_flops:
+            return f"{flops / 1e6:.1f}M FLOPs above --max-flops {self.max_flops / 1e6:.1f}M"
+        return None
+
+
+class Objective:
+    """Callable for ``study.optimize``: returns the reward, or (accuracy, FLOPs) when
+    ``two_objectives`` is set (NSGA-II's Pareto front)."""
+
+    def __init__(
+        self,
+        space: MnasSpace,
+        data: ProxyData,
+        train_config: TrainConfig,
+        reward: RewardConfig,
+        deployment: Deployment,
+        seed: int = 0,
+        two_objectives: bool = False,
+    ) -> None:
+        self.space = space
+        self.data = data
+        self.train_config = train_config
+        self.reward = reward
+        self.deployment = deployment
+        self.seed = seed
+        self.two_objectives = two_objectives
+
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
+        trial.set_user_attr(WORKER, worker_id())
+        arch = self.space.sample(trial)
+        deploy = self.deployment
+        flops = cost.flops(arch, deploy.resolution, deploy.in_channels, deploy.num_classes)
+        trial.set_user_attr("arch", encode(arch))
+        trial.set_user_attr("flops", flops)
+        trial.set_user_attr("params", cost.params(arch, deploy.num_classes, deploy.in_channels))
+        reason = deploy.out_of_range(flops)
+        if reason is not None:
+            trial.set_user_attr(FAIL_REASON, f"not trained: {reason}")
+            raise optuna.TrialPruned(reason)
+        device = self.data.train_images.device
+        trial.set_user_attr("device", str(device))
+
+        def report(accuracy: float, step: int, last: bool) -> None:
+            if self.two_objectives:
+                return  # Optuna's pruners work on single-objective studies only
+            trial.report(accuracy, step)
+            if not last and trial.should_prune():  # pruning the last evaluation saves nothing
+                trial.set_user_attr("accuracy", accuracy)
+                trial.set_user_attr(FAIL_REASON, f"pruned at step {step}: accuracy {accuracy:.4f}")
+                raise optuna.TrialPruned()
+
+        seed = self.seed * 100_003 + trial.number
+        torch.manual_seed(seed)
+        model = build_model(
+            arch,
+            num_classes=self.data.num_classes,
+            in_channels=self.data.in_channels,
+            dropout=self.train_config.dropout,
+            drop_path=self.train_config.drop_path,
+        )
+        try:
+            result = train(model, self.data, self.train_config, seed=seed, report=report)
+        except TrainingFailed as error:
+            trial.set_user_attr(FAIL_REASON, str(error))
+            raise
+        except optuna.TrialPruned:
+            raise
+        except Exception as error:  # a bug in one candidate must not stop the search
+            trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
+            raise
+        finally:
+            del model
+        value = self.reward(result.accuracy, flops)
+        trial.set_user_attr("accuracy", result.accuracy)
+        trial.set_user_attr("reward", value)
+        trial.set_user_attr("seconds", result.seconds)
+        trial.set_user_attr("images_per_s", result.images_per_s)
+        if self.two_objectives:
+            return result.accuracy, float(flops)
+        return value

@@ -1,0 +1,54 @@
+"""Progress of a long job: a bar with trials done, best reward, seconds per trial and ETA, and
+one line per finished trial."""
+
+from __future__ import annotations
+
+import sys
+
+import optuna
+from optuna.trial import TrialState
+from tqdm.auto import tqdm
+
+from nas.results import REASON, counts_as_finished
+
+
+class Progress:
+    """An Optuna callback; ``done`` counts the trials already finished when the job starts."""
+
+    def __init__(self, total: int, done: int, enabled: bool = True) -> None:
+        self.bar = tqdm(
+            total=total,
+            initial=done,
+            unit="trial",
+            disable=not enabled,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            smoothing=0.0,
+        )
+        self.best: float | None = None
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if not counts_as_finished(trial):
+            return
+        attrs = trial.user_attrs
+        reward = attrs.get("reward")
+        if trial.state == TrialState.COMPLETE and reward is not None:
+            self.best = reward if self.best is None else max(self.best, reward)
+        seconds = trial.duration.total_seconds() if trial.duration else 0.0
+        if trial.state == TrialState.COMPLETE:
+            outcome = (
+                f"reward {reward:.4f}  accuracy {attrs.get('accuracy', 0):.2%}  "
+                f"{attrs.get('flops', 0) / 1e6:.1f}M FLOPs"
+            )
+        else:
+            outcome = f"{trial.state.name.lower()}: {attrs.get(REASON, '')}"
+        label = f" ({attrs['reference']})" if attrs.get("reference") else ""
+        self.bar.write(
+            f"trial {trial.number}{label}: {outcome}  [{seconds:.1f} s]", file=sys.stderr
+        )
+        if self.best is not None:
+            self.bar.set_postfix_str(f"best reward {self.best:.4f}", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()

@@ -1,0 +1,623 @@
+"""`python -m nas.search`: the end-to-end architecture search, and ``run_search(SearchConfig)``.
+
+Running the same command again resumes the study: finished trials are kept, the numbering goes
+on, and ``--trials`` is the study's total, so a killed job is finished rather than extended.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import optuna
+import torch
+
+import baselines
+from nas import cost, results
+from nas.cli import Parser, run
+from nas.data import DataConfig, load_data
+from nas.objective import Deployment, Objective
+from nas.progress import Progress
+from nas.reward import RewardConfig
+from nas.storage import mask_url, open_storage, recover_stale_trials
+from nas.train import OPTIMIZERS, TrainConfig
+from search_spaces.mnasnet import MnasSpace
+
+PROG = "python -m nas.search"
+SAMPLERS = ("tpe", "random", "nsga2", "evolution")
+PRUNERS = ("median", "hyperband", "none")
+DATASETS = ("fashion-mnist", "cifar10", "synthetic", "imagefolder:PATH")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Proxy-training defaults; any flag given explicitly wins."""
+
+    train_subset: int | None
+    val_subset: int | None
+    epochs: float
+    batch_size: int
+    lr: float
+    optimizer: str
+    label_smoothing: float
+
+
+PRESETS: dict[str, Preset] = {
+    # Measured on a 2-core CPU: see README ("The proxy must rank").
+    "cpu": Preset(
+        train_subset=10000,
+        val_subset=10000,
+        epochs=1.0,
+        batch_size=64,
+        lr=3e-3,
+        optimizer="adamw",
+        label_smoothing=0.1,
+    ),
+    # The full training set less the held-out validation images, several epochs.
+    "gpu": Preset(
+        train_subset=None,
+        val_subset=10000,
+        epochs=5.0,
+        batch_size=256,
+        lr=4e-3,
+        optimizer="adamw",
+        label_smoothing=0.1,
+    ),
+}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Everything a search needs; ``None`` means the preset's value."""
+
+    target_flops: float = 400e6
+    w: float = -0.07
+    alpha: float | None = None
+    beta: float | None = None
+    min_flops: float | None = None
+    max_flops: float | None = None
+    resolution: int = 224
+    reference: str = "efficientnet_b0"
+    use_reference: bool = True
+    dataset: str = "fashion-mnist"
+    data_dir: str | None = None
+    preset: str = "cpu"
+    train_subset: int | None = None
+    val_subset: int | None = None
+    epochs: float | None = None
+    batch_size: int | None = None
+    lr: float | None = None
+    optimizer: str | None = None
+    sampler: str = "tpe"
+    pruner: str = "median"
+    trials: int = 12
+    timeout: float | None = None
+    seed: int = 0
+    study_name: str | None = None
+    results_dir: str = "results"
+    storage: str | None = None
+    device: str = "auto"
+    top_k: int = 10
+    show_progress: bool = True
+
+    def __post_init__(self) -> None:
+        def bad(name: str, rule: str) -> ValueError:
+            return ValueError(f"{_flag(name)}={getattr(self, name)!r} is invalid: {rule}")
+
+        def positive(name: str, integer: bool = False, optional: bool = False) -> None:
+            value = getattr(self, name)
+            if value is None and optional:
+                return
+            kinds = (int,) if integer else (int, float)
+            if isinstance(value, bool) or not isinstance(value, kinds) or not value > 0:
+                raise bad(name, "must be a positive " + ("integer" if integer else "number"))
+            if not math.isfinite(value):
+                raise bad(name, "must be finite")
+
+        positive("target_flops")
+        positive("resolution", integer=True)
+        positive("trials", integer=True)
+        positive("top_k", integer=True)
+        for name in ("min_flops", "max_flops", "timeout", "epochs", "lr"):
+            positive(name, optional=True)
+        for name in ("train_subset", "val_subset", "batch_size"):
+            positive(name, integer=True, optional=True)
+        if (
+            self.min_flops is not None
+            and self.max_flops is not None
+            and self.min_flops > self.max_flops
+        ):
+            raise bad("min_flops", f"must not exceed --max-flops={self.max_flops!r}")
+        for name in ("w", "alpha", "beta"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)):
+                raise bad(name, "must be a finite number")
+        if (self.alpha is None) != (self.beta is None):
+            raise ValueError(
+                "--alpha and --beta go together (the hard constraint is --alpha 0 --beta -1)"
+            )
+        choices = {"sampler": SAMPLERS, "pruner": PRUNERS, "preset": tuple(PRESETS)}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise bad(name, f"must be one of {', '.join(allowed)}")
+        if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
+            raise bad("optimizer", f"must be one of {', '.join(OPTIMIZERS)}")
+        if self.reference not in baselines.names():
+            raise bad("reference", f"must be one of {', '.join(baselines.names())}")
+        known = self.dataset in DATASETS[:3] or (
+            self.dataset.startswith("imagefolder:") and len(self.dataset) > 12
+        )
+        if not known:
+            raise bad("dataset", f"must be one of {', '.join(DATASETS)}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise bad("seed", "must be a non-negative integer")
+        if self.study_name is not None and (
+            not self.study_name or "/" in self.study_name or self.study_name.startswith(".")
+        ):
+            raise bad("study_name", "must be a plain name (no '/', not starting with '.')")
+        resolve_device(self.device)
+
+    # --- derived settings -------------------------------------------------------------------
+
+    def value(self, name: str) -> Any:
+        """The flag's value, or the preset's where the flag was not given."""
+        own = getattr(self, name)
+        return getattr(PRESETS[self.preset], name) if own is None else own
+
+    @property
+    def name(self) -> str:
+        if self.study_name:
+            return self.study_name
+        data = (
+            self.dataset.split(":", 1)[0]
+            if ":" not in self.dataset
+            else ("imagefolder-" + Path(self.dataset.split(":", 1)[1].rstrip("/")).name)
+        )
+        return f"{data}-{self.sampler}"
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.results_dir) / self.name
+
+    @property
+    def reward(self) -> RewardConfig:
+        alpha = self.w if self.alpha is None else self.alpha
+        beta = self.w if self.beta is None else self.beta
+        return RewardConfig(self.target_flops, alpha, beta)
+
+    @property
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(
+            epochs=float(self.value("epochs")),
+            batch_size=self.value("batch_size"),
+            lr=float(self.value("lr")),
+            optimizer=self.value("optimizer"),
+            label_smoothing=PRESETS[self.preset].label_smoothing,
+        )
+
+    @property
+    def data_config(self) -> DataConfig:
+        return DataConfig(
+            dataset=self.dataset,
+            data_dir=self.data_dir,
+            train_subset=self.value("train_subset"),
+            val_subset=self.value("val_subset"),
+            seed=self.seed,
+        )
+
+    @property
+    def deployment(self) -> Deployment:
+        return Deployment(
+            resolution=self.resolution, min_flops=self.min_flops, max_flops=self.max_flops
+        )
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that give a study its meaning; a resumed study must keep them."""
+        reward = self.reward
+        return {
+            "reference": self.reference,
+            "dataset": self.dataset,
+            "sampler": self.sampler,
+            "target_flops": reward.target_flops,
+            "alpha": reward.alpha,
+            "beta": reward.beta,
+            "resolution": self.resolution,
+            "min_flops": self.min_flops,
+            "max_flops": self.max_flops,
+            "seed": self.seed,
+            **{
+                name: self.value(name)
+                for name in (
+                    "train_subset",
+                    "val_subset",
+                    "epochs",
+                    "batch_size",
+                    "lr",
+                    "optimizer",
+                )
+            },
+            "label_smoothing": PRESETS[self.preset].label_smoothing,
+        }
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` is CUDA when available, else the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"--device={device!r} is invalid: use auto, cpu or cuda[:N]") from None
+    if resolved.type not in ("cpu", "cuda"):
+        raise ValueError(f"--device={device!r} is invalid: use auto, cpu or cuda[:N]")
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device={device!r}: CUDA is not available on this machine")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(f"--device={device!r}: only {torch.cuda.device_count()} GPU(s)")
+    return resolved
+
+
+def make_sampler(config: SearchConfig) -> optuna.samplers.BaseSampler:
+    seed = config.seed
+    if config.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if config.sampler == "nsga2":
+        population = max(4, min(50, config.trials // 3))
+        return optuna.samplers.NSGAIISampler(population_size=population, seed=seed)
+    if config.sampler == "evolution":
+        from nas.evolution import RegularizedEvolutionSampler
+
+        population = max(2, min(20, config.trials // 3))
+        return RegularizedEvolutionSampler(
+            population_size=population, sample_size=max(1, min(5, population // 2)), seed=seed
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed,
+            multivariate=True,
+            group=True,
+            constant_liar=True,
+            n_startup_trials=max(3, min(10, config.trials // 2)),
+        )
+
+
+def make_pruner(config: SearchConfig) -> optuna.pruners.BasePruner:
+    if config.pruner == "median" and config.sampler != "nsga2":
+        return optuna.pruners.MedianPruner(n_startup_trials=5)
+    if config.pruner == "hyperband" and config.sampler != "nsga2":
+        return optuna.pruners.HyperbandPruner()
+    return optuna.pruners.NopPruner()
+
+
+def open_study(config: SearchConfig) -> optuna.Study:
+    """Create the study, or load it when it exists and was made with the same settings."""
+    storage = open_storage(config.storage, config.folder / "journal.log")
+    directions = ["maximize", "minimize"] if config.sampler == "nsga2" else ["maximize"]
+    study = optuna.create_study(
+        study_name=config.name,
+        storage=storage,
+        sampler=make_sampler(config),
+        pruner=make_pruner(config),
+        directions=directions,
+        load_if_exists=True,
+    )
+    identity = config.identity()
+    recorded = study.user_attrs.get("efficientnas")
+    if recorded is None:
+        study.set_user_attr("efficientnas", identity)
+    elif recorded != identity:
+        changed = [
+            f"{key} {recorded.get(key)!r} -> {value!r}"
+            for key, value in identity.items()
+            if recorded.get(key) != value
+        ]
+        raise ValueError(
+            f"study {config.name!r} was made with other settings "
+            f"({'; '.join(changed)}): give another --study-name to start afresh"
+        )
+    return study
+
+
+def finished_count(study: optuna.Study) -> int:
+    return sum(results.counts_as_finished(t) for t in study.get_trials(deepcopy=False))
+
+
+class _Outputs:
+    """Rewrites trials.csv and best.json after every trial; stops at the requested total."""
+
+    def __init__(self, config: SearchConfig, num_classes: int, in_channels: int) -> None:
+        self.config = config
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+
+    def write(self, study: optuna.Study) -> None:
+        frame = results.trials_frame(study)
+        results.write_csv(frame, self.config.folder / "trials.csv")
+        results.write_best_json(
+            frame, self.config.folder / "best.json", self.num_classes, self.in_channels
+        )
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self.write(study)
+        if finished_count(study) >= self.config.trials:
+            study.stop()
+
+
+def dry_run(config: SearchConfig) -> str:
+    """What a search would do, without loading data or training."""
+    space = MnasSpace(config.reference)
+    reference = space.reference
+    flops = cost.flops(reference, config.resolution)
+    lines = [
+        space.describe(),
+        f"reference {config.reference}: {flops / 1e6:.1f}M FLOPs at {config.resolution}px, "
+        f"{cost.params(reference):,} params, reward if accuracy were 1: "
+        f"{config.reward(1.0, flops):.4f}",
+        f"study {config.name!r} in {config.folder}/ "
+        f"(storage: {mask_url(config.storage) if config.storage else 'journal file'})",
+        f"proxy: {config.dataset}, preset {config.preset}: train_subset="
+        f"{config.value('train_subset')}, val_subset={config.value('val_subset')}, "
+        f"epochs={config.value('epochs')}, batch_size={config.value('batch_size')}, "
+        f"lr={config.value('lr')}, optimizer={config.value('optimizer')}, "
+        f"device {resolve_device(config.device)}",
+        f"{config.trials} trials, sampler {config.sampler}, pruner {config.pruner}",
+    ]
+    return "\n".join(lines)
+
+
+def run_search(config: SearchConfig) -> optuna.Study:
+    """Run (or resume) the search described by ``config`` and return its study."""
+    device = resolve_device(config.device)
+    data = load_data(config.data_config, device)
+    space = MnasSpace(config.reference)
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        study = open_study(config)
+        recovered = recover_stale_trials(study)
+        if recovered:
+            print(
+                f"trials {recovered} were left running by a stopped process: retrying them",
+                file=sys.stderr,
+            )
+        if config.use_reference and not study.get_trials(deepcopy=False):
+            study.enqueue_trial(
+                space.params_of(space.reference), user_attrs={"reference": config.reference}
+            )
+        outputs = _Outputs(config, data.num_classes, data.in_channels)
+        objective = Objective(
+            space,
+            data,
+            config.train_config,
+            config.reward,
+            config.deployment,
+            seed=config.seed,
+            two_objectives=config.sampler == "nsga2",
+        )
+        done = finished_count(study)
+        progress = Progress(config.trials, done, enabled=config.show_progress)
+        try:
+            if done < config.trials:
+                study.optimize(
+                    objective,
+                    n_trials=config.trials - done,
+                    timeout=config.timeout,
+                    catch=(Exception,),
+                    callbacks=[outputs, progress],
+                    gc_after_trial=True,
+                )
+        except KeyboardInterrupt:
+            progress.close()
+            outputs.write(study)
+            print(
+                f"\ninterrupted: {finished_count(study)} of {config.trials} trials finished; "
+                "run the same command again to resume",
+                file=sys.stderr,
+            )
+            raise
+        progress.close()
+        outputs.write(study)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+    return study
+
+
+def summary(study: optuna.Study, config: SearchConfig) -> str:
+    frame = results.trials_frame(study)
+    best = results.best_row(frame)
+    lines = [
+        f"\n{finished_count(study)} trials in {config.folder}/ (trials.csv, best.json)",
+        results.top_table(frame, config.top_k),
+    ]
+    if best is not None:
+        lines.append(
+            f"\nbest: trial {best['number']}, reward {best['reward']:.4f}, "
+            f"accuracy {best['accuracy']:.2%}, {best['flops'] / 1e6:.1f}M FLOPs\n"
+            f"  {best['arch']}"
+        )
+    return "\n".join(lines)
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog=PROG,
+        description=(
+            "Search the MnasNet space around a reference network: train each candidate briefly "
+            "on a proxy dataset and score it with ACC x (FLOPS/T)^w. Re-running the same command "
+            "resumes the study."
+        ),
+    )
+    add = parser.add_argument
+    group = parser.add_argument_group("reward")
+    group.add_argument(
+        "--target-flops",
+        type=float,
+        default=400e6,
+        help="T, in multiply-adds at the deployment shape",
+    )
+    group.add_argument("--w", type=float, default=-0.07, help="soft-constraint exponent")
+    group.add_argument(
+        "--alpha",
+        type=float,
+        default=None,
+        help="exponent at or under T (hard constraint: 0); needs --beta",
+    )
+    group.add_argument(
+        "--beta",
+        type=float,
+        default=None,
+        help="exponent above T (hard constraint: -1); needs --alpha",
+    )
+    group.add_argument(
+        "--min-flops", type=float, default=None, help="candidates below are recorded, not trained"
+    )
+    group.add_argument(
+        "--max-flops", type=float, default=None, help="candidates above are recorded, not trained"
+    )
+    group.add_argument(
+        "--resolution",
+        type=int,
+        default=224,
+        help="deployment input size that FLOPs are priced at (3 channels, 1000 classes)",
+    )
+    group = parser.add_argument_group("search space")
+    group.add_argument(
+        "--reference",
+        default="efficientnet_b0",
+        choices=baselines.names(),
+        help="the architecture the space is built around, enqueued as trial 0",
+    )
+    group.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="do not enqueue the reference as the first trial",
+    )
+    group = parser.add_argument_group("proxy data and training")
+    group.add_argument(
+        "--dataset",
+        default="fashion-mnist",
+        help="fashion-mnist, cifar10, synthetic or imagefolder:PATH",
+    )
+    group.add_argument(
+        "--data-dir",
+        default=None,
+        help="where the dataset's files are (fashion-mnist: else "
+        "/usr/share/datasets/fashion-mnist, else downloaded)",
+    )
+    group.add_argument(
+        "--preset",
+        default="cpu",
+        choices=tuple(PRESETS),
+        help="cpu: 10,000 images, 1 epoch; gpu: the full training set, 5 epochs",
+    )
+    group.add_argument(
+        "--train-subset", type=int, default=None, help="training images (default: the preset's)"
+    )
+    group.add_argument(
+        "--val-subset",
+        type=int,
+        default=None,
+        help="validation images held out of the training set (default: preset)",
+    )
+    group.add_argument(
+        "--epochs",
+        type=float,
+        default=None,
+        help="epochs per candidate, fractions allowed (default: the preset's)",
+    )
+    group.add_argument("--batch-size", type=int, default=None, help="(default: the preset's)")
+    group.add_argument(
+        "--lr", type=float, default=None, help="peak learning rate (default: the preset's)"
+    )
+    group.add_argument(
+        "--optimizer",
+        default=None,
+        choices=OPTIMIZERS,
+        help="adamw, or sgd with Nesterov momentum (default: the preset's)",
+    )
+    group.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    group = parser.add_argument_group("study")
+    group.add_argument(
+        "--sampler",
+        default="tpe",
+        choices=SAMPLERS,
+        help="tpe (multivariate), random, nsga2 (accuracy and FLOPs), evolution "
+        "(regularized evolution)",
+    )
+    group.add_argument("--pruner", default="median", choices=PRUNERS)
+    group.add_argument(
+        "--trials",
+        type=int,
+        default=12,
+        help="the study's total of finished trials, the reference included",
+    )
+    group.add_argument(
+        "--timeout", type=float, default=None, help="stop starting trials after this many seconds"
+    )
+    group.add_argument(
+        "--seed", type=int, default=0, help="fixes sampling, the data split and training"
+    )
+    group.add_argument(
+        "--study-name",
+        default=None,
+        help="default: <dataset>-<sampler>; the same name resumes the study",
+    )
+    group.add_argument(
+        "--results-dir", default="results", help="outputs go to RESULTS_DIR/<study>/"
+    )
+    group.add_argument(
+        "--storage",
+        default=None,
+        help="sqlite:///FILE, postgresql://... or redis://... (default: a "
+        "journal file in the study's folder)",
+    )
+    add("--top-k", type=int, default=10, help="rows of the final table")
+    add("--no-progress", action="store_true", help="no progress bar")
+    add(
+        "--dry-run",
+        action="store_true",
+        help="print the space, the reference's cost and the plan, then exit",
+    )
+    return parser
+
+
+def config_from_args(args: Any) -> SearchConfig:
+    fields = {field.name for field in dataclasses.fields(SearchConfig)}
+    values = {name: value for name, value in vars(args).items() if name in fields}
+    values["use_reference"] = not args.no_reference
+    values["show_progress"] = not args.no_progress
+    return SearchConfig(**values)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    config = config_from_args(args)
+    if args.dry_run:
+        print(dry_run(config))
+        return 0
+    study = run_search(config)
+    print(summary(study, config))
+    (config.folder / "config.json").write_text(
+        json.dumps(
+            dataclasses.asdict(config) | {"storage": mask_url(config.storage or "")}, indent=2
+        )
+        + "\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(run(main, PROG))

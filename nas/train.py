@@ -1,0 +1,226 @@
+"""The proxy trainer: brief training that ranks candidates as longer training would.
+
+The defaults are a measured choice (bench/fidelity.py): AdamW with a one-cycle schedule (warm-up,
+then cosine decay), label smoothing, and BatchNorm statistics recomputed on training batches
+before each evaluation, which short training otherwise leaves far from the weights. On CUDA the
+same loop runs in bf16 autocast with channels_last and cudnn.benchmark; on the CPU in fp32.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from nas.data import ProxyData, eval_batches, train_batches
+
+OPTIMIZERS = ("adamw", "sgd")
+
+
+class TrainingFailed(RuntimeError):
+    """The candidate could not be trained (NaN loss, out of memory); the reason is the message."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One proxy training run. ``epochs`` may be fractional (0.5 = half the training set)."""
+
+    epochs: float = 1.0
+    batch_size: int = 64
+    optimizer: str = "adamw"
+    lr: float = 3e-3
+    weight_decay: float | None = None  # default: 0.05 for AdamW, 5e-5 for SGD
+    momentum: float = 0.9  # SGD (Nesterov)
+    warmup: float = 0.15  # fraction of the steps spent warming up
+    label_smoothing: float = 0.1
+    dropout: float = 0.0
+    drop_path: float = 0.0
+    bn_recalibration_batches: int = 20
+    eval_batch_size: int = 512
+    evaluations: int | None = None  # validation points; default one per (started) epoch
+
+    def __post_init__(self) -> None:
+        positive = {
+            "epochs": self.epochs,
+            "lr": self.lr,
+            "batch_size": self.batch_size,
+            "eval_batch_size": self.eval_batch_size,
+        }
+        for name, value in positive.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{name}={value!r} is invalid: must be > 0")
+        for name in ("batch_size", "eval_batch_size", "bn_recalibration_batches"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name}={value!r} is invalid: must be a whole number")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"optimizer={self.optimizer!r} is invalid: must be one of {', '.join(OPTIMIZERS)}"
+            )
+        for name in ("warmup", "label_smoothing", "dropout", "drop_path"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 <= value < 1):
+                raise ValueError(f"{name}={value!r} is invalid: must be in [0, 1)")
+        if self.evaluations is not None and (
+            not isinstance(self.evaluations, int) or self.evaluations < 1
+        ):
+            raise ValueError(f"evaluations={self.evaluations!r} is invalid: must be >= 1")
+
+    @property
+    def decay(self) -> float:
+        if self.weight_decay is not None:
+            return self.weight_decay
+        return 0.05 if self.optimizer == "adamw" else 5e-5
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    accuracy: float  # validation top-1 at the end, in [0, 1]
+    history: tuple[float, ...]  # validation accuracy at each evaluation
+    seconds: float  # wall time, evaluation included
+    images_per_s: float  # training images per second of training
+    steps: int
+
+
+def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    decay, no_decay = [], []
+    for parameter in model.parameters():
+        (no_decay if parameter.ndim <= 1 else decay).append(parameter)  # no decay on BN, bias
+    groups = [
+        {"params": decay, "weight_decay": config.decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=config.lr, momentum=config.momentum, nesterov=True)
+    return torch.optim.AdamW(groups, lr=config.lr)
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(
+    model: nn.Module, data: ProxyData, batches: int, batch_size: int, generator: torch.Generator
+) -> None:
+    """Recompute BatchNorm running statistics as a plain average over training batches."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms or batches == 0:
+        return
+    was_training = model.training
+    model.eval()
+    saved = []
+    for norm in norms:
+        saved.append(norm.momentum)
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative moving average
+        norm.train()
+    for index, (images, _) in enumerate(train_batches(data, batch_size, generator)):
+        if index == batches:
+            break
+        model(_prepare(images, model))
+    for norm, momentum in zip(norms, saved, strict=True):
+        norm.momentum = momentum
+    model.train(was_training)
+
+
+def _prepare(images: torch.Tensor, model: nn.Module) -> torch.Tensor:
+    if images.device.type == "cuda":
+        return images.contiguous(memory_format=torch.channels_last)
+    return images
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: ProxyData, batch_size: int) -> float:
+    """Top-1 accuracy on the validation split."""
+    model.eval()
+    correct = 0
+    total = 0
+    device_type = data.val_images.device.type
+    for images, labels in eval_batches(data, batch_size):
+        with torch.autocast(device_type, torch.bfloat16, enabled=device_type == "cuda"):
+            logits = model(_prepare(images, model))
+        correct += (logits.argmax(1) == labels).sum().item()
+        total += labels.numel()
+    return correct / max(total, 1)
+
+
+def train(
+    model: nn.Module,
+    data: ProxyData,
+    config: TrainConfig,
+    seed: int = 0,
+    report: Callable[[float, int, bool], None] | None = None,
+) -> TrainResult:
+    """Train ``model`` on ``data`` for ``config.epochs`` and return its validation accuracy.
+
+    ``report(accuracy, step, last)`` is called at each evaluation point; it may raise (a
+    pruner's TrialPruned, say) to stop early; ``last`` marks the final evaluation. A NaN loss or running out of memory raises TrainingFailed.
+    """
+    device = data.train_images.device
+    start = time.perf_counter()
+    model.to(device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        model.to(memory_format=torch.channels_last)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    train_size = data.train_images.shape[0]
+    steps_per_epoch = max(1, train_size // config.batch_size)
+    total_steps = max(1, math.ceil(config.epochs * steps_per_epoch))
+    evaluations = config.evaluations or max(1, math.ceil(config.epochs))
+    eval_steps = {math.ceil(total_steps * (i + 1) / evaluations) for i in range(evaluations)}
+    optimizer = _optimizer(model, config)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=config.lr,
+        total_steps=total_steps,
+        pct_start=max(config.warmup, 1e-3),
+        anneal_strategy="cos",
+        cycle_momentum=False,
+        div_factor=25.0,
+        final_div_factor=1e3,
+    )
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    history: list[float] = []
+    train_seconds = 0.0
+    step = 0
+    try:
+        while step < total_steps:
+            model.train()
+            tick = time.perf_counter()
+            for images, labels in train_batches(data, config.batch_size, generator):
+                with torch.autocast(device.type, torch.bfloat16, enabled=device.type == "cuda"):
+                    loss = loss_fn(model(_prepare(images, model)), labels)
+                if not torch.isfinite(loss):
+                    raise TrainingFailed(f"loss became {loss.item()} at step {step + 1}")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                step += 1
+                if step in eval_steps or step == total_steps:
+                    train_seconds += time.perf_counter() - tick
+                    recalibrate_batchnorm(
+                        model, data, config.bn_recalibration_batches, config.batch_size, generator
+                    )
+                    history.append(evaluate(model, data, config.eval_batch_size))
+                    if report is not None:
+                        report(history[-1], step, step == total_steps)
+                    model.train()
+                    tick = time.perf_counter()
+                if step == total_steps:
+                    break
+            else:
+                train_seconds += time.perf_counter() - tick
+    except torch.OutOfMemoryError as error:
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        raise TrainingFailed(f"out of memory: {str(error).splitlines()[0]}") from None
+    images_seen = step * config.batch_size
+    return TrainResult(
+        accuracy=history[-1],
+        history=tuple(history),
+        seconds=time.perf_counter() - start,
+        images_per_s=images_seen / max(train_seconds, 1e-9),
+        steps=step,
+    )
