@@ -155,7 +155,8 @@ def train(
     """Train ``model`` on ``data`` for ``config.epochs`` and return its validation accuracy.
 
     ``report(accuracy, step, last)`` is called at each evaluation point; it may raise (a
-    pruner's TrialPruned, say) to stop early; ``last`` marks the final evaluation. A NaN loss or running out of memory raises TrainingFailed.
+    pruner's TrialPruned, say) to stop early; ``last`` marks the final evaluation. A NaN loss
+    or running out of memory raises TrainingFailed.
     """
     device = data.train_images.device
     start = time.perf_counter()

@@ -17,7 +17,10 @@ def data():
     return load_data(DataConfig(dataset="synthetic", train_subset=256, val_subset=64))
 
 
-def objective(data, evaluations=1, deployment=Deployment()):
+DEPLOYMENT = Deployment()
+
+
+def objective(data, evaluations=1, deployment=DEPLOYMENT):
     space = MnasSpace(ops=("mbconv",), expansions=(1,), layer_deltas=(-1,))  # small networks
     config = TrainConfig(epochs=1, batch_size=64, evaluations=evaluations)
     return Objective(space, data, config, RewardConfig(), deployment)
