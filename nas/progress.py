@@ -36,13 +36,16 @@ class Progress:
             self.best = reward if self.best is None else max(self.best, reward)
         seconds = trial.duration.total_seconds() if trial.duration else 0.0
         if trial.state == TrialState.COMPLETE:
-            outcome = (
-                f"reward {reward:.4f}  accuracy {attrs.get('accuracy', 0):.2%}  "
-                f"{attrs.get('flops', 0) / 1e6:.1f}M FLOPs"
-            )
+            parts = [] if reward is None else [f"reward {reward:.4f}"]
+            if attrs.get("accuracy") is not None:
+                parts.append(f"accuracy {attrs['accuracy']:.2%}")
+            if attrs.get("flops") is not None:
+                parts.append(f"{attrs['flops'] / 1e6:.1f}M FLOPs")
+            outcome = "  ".join(parts)
         else:
             outcome = f"{trial.state.name.lower()}: {attrs.get(REASON, '')}"
-        label = f" ({attrs['reference']})" if attrs.get("reference") else ""
+        name = attrs.get("reference") or attrs.get("label")
+        label = f" ({name})" if name else ""
         self.bar.write(
             f"trial {trial.number}{label}: {outcome}  [{seconds:.1f} s]", file=sys.stderr
         )

@@ -451,6 +451,54 @@ def summary(study: optuna.Study, config: SearchConfig) -> str:
     return "\n".join(lines)
 
 
+def add_proxy_arguments(parser: Parser) -> None:
+    """The proxy data and training flags, shared by every command that trains candidates."""
+    group = parser.add_argument_group("proxy data and training")
+    group.add_argument(
+        "--dataset",
+        default="fashion-mnist",
+        help="fashion-mnist, cifar10, synthetic or imagefolder:PATH",
+    )
+    group.add_argument(
+        "--data-dir",
+        default=None,
+        help="where the dataset's files are (fashion-mnist: else "
+        "/usr/share/datasets/fashion-mnist, else downloaded)",
+    )
+    group.add_argument(
+        "--preset",
+        default="cpu",
+        choices=tuple(PRESETS),
+        help="cpu: 10,000 images, 1 epoch; gpu: the full training set, 5 epochs",
+    )
+    group.add_argument(
+        "--train-subset", type=int, default=None, help="training images (default: the preset's)"
+    )
+    group.add_argument(
+        "--val-subset",
+        type=int,
+        default=None,
+        help="validation images held out of the training set (default: preset)",
+    )
+    group.add_argument(
+        "--epochs",
+        type=float,
+        default=None,
+        help="epochs per candidate, fractions allowed (default: the preset's)",
+    )
+    group.add_argument("--batch-size", type=int, default=None, help="(default: the preset's)")
+    group.add_argument(
+        "--lr", type=float, default=None, help="peak learning rate (default: the preset's)"
+    )
+    group.add_argument(
+        "--optimizer",
+        default=None,
+        choices=OPTIMIZERS,
+        help="adamw, or sgd with Nesterov momentum (default: the preset's)",
+    )
+    group.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog=PROG,
@@ -505,50 +553,7 @@ def build_parser() -> Parser:
         action="store_true",
         help="do not enqueue the reference as the first trial",
     )
-    group = parser.add_argument_group("proxy data and training")
-    group.add_argument(
-        "--dataset",
-        default="fashion-mnist",
-        help="fashion-mnist, cifar10, synthetic or imagefolder:PATH",
-    )
-    group.add_argument(
-        "--data-dir",
-        default=None,
-        help="where the dataset's files are (fashion-mnist: else "
-        "/usr/share/datasets/fashion-mnist, else downloaded)",
-    )
-    group.add_argument(
-        "--preset",
-        default="cpu",
-        choices=tuple(PRESETS),
-        help="cpu: 10,000 images, 1 epoch; gpu: the full training set, 5 epochs",
-    )
-    group.add_argument(
-        "--train-subset", type=int, default=None, help="training images (default: the preset's)"
-    )
-    group.add_argument(
-        "--val-subset",
-        type=int,
-        default=None,
-        help="validation images held out of the training set (default: preset)",
-    )
-    group.add_argument(
-        "--epochs",
-        type=float,
-        default=None,
-        help="epochs per candidate, fractions allowed (default: the preset's)",
-    )
-    group.add_argument("--batch-size", type=int, default=None, help="(default: the preset's)")
-    group.add_argument(
-        "--lr", type=float, default=None, help="peak learning rate (default: the preset's)"
-    )
-    group.add_argument(
-        "--optimizer",
-        default=None,
-        choices=OPTIMIZERS,
-        help="adamw, or sgd with Nesterov momentum (default: the preset's)",
-    )
-    group.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_proxy_arguments(parser)
     group = parser.add_argument_group("study")
     group.add_argument(
         "--sampler",
