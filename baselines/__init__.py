@@ -1,15 +1,18 @@
-"""Named reference architectures: ``baselines.get(name)`` and ``baselines.names()``."""
+"""Named reference architectures: ``baselines.get(name)``, ``baselines.names()`` and
+``baselines.dropout(name)``."""
 
 from __future__ import annotations
 
-from baselines.reference import EFFICIENTNET_B0, MNASNET_A1, MOBILENET_V2
+from baselines.efficientnet import EFFICIENTNET_DROPOUT, EFFICIENTNETS
+from baselines.reference import MNASNET_A1, MOBILENET_V2
 from search_spaces.spec import ArchSpec
 
 _REGISTRY: dict[str, ArchSpec] = {
-    "efficientnet_b0": EFFICIENTNET_B0,
+    **EFFICIENTNETS,  # efficientnet_b0 .. efficientnet_b7
     "mobilenet_v2": MOBILENET_V2,
     "mnasnet_a1": MNASNET_A1,
 }
+DEFAULT_DROPOUT = 0.2
 
 
 def names() -> list[str]:
@@ -25,4 +28,10 @@ def get(name: str) -> ArchSpec:
         raise ValueError(f"unknown baseline {name!r}; known: {', '.join(_REGISTRY)}") from None
 
 
-__all__ = ["get", "names"]
+def dropout(name: str) -> float:
+    """The dropout before the classifier: the official one for EfficientNets, 0.2 otherwise."""
+    get(name)
+    return EFFICIENTNET_DROPOUT.get(name, DEFAULT_DROPOUT)
+
+
+__all__ = ["dropout", "get", "names"]

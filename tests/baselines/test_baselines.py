@@ -6,7 +6,11 @@ import baselines
 
 
 def test_names():
-    assert baselines.names() == ["efficientnet_b0", "mobilenet_v2", "mnasnet_a1"]
+    assert baselines.names() == [
+        *(f"efficientnet_b{i}" for i in range(8)),
+        "mobilenet_v2",
+        "mnasnet_a1",
+    ]
 
 
 def test_unknown_name_lists_known():

@@ -23,7 +23,8 @@ def test_mnasnet_a1_differs_from_timm_only_by_the_se_pool():
     assert abs((fvcore_flops(arch) - se_pool) - 324.1e6) / 324.1e6 < 0.0005
 
 
-@pytest.mark.parametrize("name", baselines.names())
+# The three hand-written references; B1..B7 are scaled B0 (tests/baselines checks them).
+@pytest.mark.parametrize("name", ["efficientnet_b0", "mobilenet_v2", "mnasnet_a1"])
 @pytest.mark.parametrize(
     ("resolution", "channels", "classes"), [(224, 3, 1000), (28, 1, 10), (97, 3, 100)]
 )

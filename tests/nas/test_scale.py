@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import pytest
+
+import baselines
+from nas import cost
+from nas.cli import resolve_arch, run
+from nas.scale import PROG, ScaleConfig, ablation_rows, main
+from nas.scaling import flops_factor
+from nas.search import SearchConfig
+from nas.storage import open_storage
+
+ROOT = Path(__file__).resolve().parents[2]
+# A small baseline keeps every training in these tests to a second or two.
+SMALL = "stem8-ir_r1_k3_s1_e1_c8-ir_r2_k3_s2_e3_c16_se0.25-ir_r1_k5_s2_e3_c24-head32-silu-res64"
+TINY = [
+    "--baseline",
+    SMALL,
+    "--dataset",
+    "synthetic",
+    "--train-subset",
+    "128",
+    "--val-subset",
+    "64",
+    "--no-fvcore",
+    "--no-latency",
+    "--no-progress",
+]
+# A coarse grid: 4 points with |a*b^2*g^2 - 2| <= 0.25 on steps of 0.4.
+GRID = ["--grid-step", "0.4", "--tolerance", "0.25"]
+
+
+def test_grid_search_family_and_files(tmp_path, capsys):
+    assert (
+        main([*TINY, *GRID, "--phis", "1-2", "--no-ablation", "--results-dir", str(tmp_path)]) == 0
+    )
+    folder = tmp_path / "custom" / "scaling"
+    grid = pd.read_csv(folder / "grid.csv")
+    assert len(grid) == 4
+    products = grid["alpha"] * grid["beta"] ** 2 * grid["gamma"] ** 2
+    assert ((products - 2).abs() <= 0.25 + 1e-9).all() and (
+        grid[["alpha", "beta", "gamma"]] >= 1
+    ).all().all()
+    assert grid["accuracy"].is_monotonic_decreasing  # best first
+    winner = tuple(grid.iloc[0][["alpha", "beta", "gamma"]])
+    family = pd.read_csv(folder / "family.csv")
+    assert list(family["model"]) == ["phi1", "phi2"]
+    for column in ("flops_ratio", "constraint_ratio", "two_pow_phi", "params", "flops"):
+        assert column in family
+    assert family["constraint_ratio"].tolist() == pytest.approx(
+        [flops_factor(*winner) ** p for p in (1, 2)]
+    )
+    record = json.loads((folder / "b2.json").read_text())
+    assert record["coefficients"] == list(winner)
+    arch = resolve_arch(str(folder / "b2.json"))
+    assert cost.params(arch) == family.loc[1, "params"]
+    assert (folder / "family.png").stat().st_size > 10_000
+    assert "grid search (best first)" in capsys.readouterr().out
+
+
+def test_official_with_coefficients_skips_the_grid(tmp_path):
+    assert (
+        main(
+            [
+                *TINY[2:],
+                "--coefficients",
+                "1.2,1.1,1.15",
+                "--official",
+                "--no-ablation",
+                "--results-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    folder = tmp_path / "efficientnet_b0" / "scaling"
+    assert not (folder / "grid.csv").exists()
+    family = pd.read_csv(folder / "family.csv")
+    assert sorted(set(family["source"])) == ["formula", "official"]
+    official = family[family["source"] == "official"]
+    assert official["params"].tolist() == [
+        7_794_184,
+        9_109_994,
+        12_233_232,
+        19_341_616,
+        30_389_784,
+        43_040_704,
+        66_347_960,
+    ]
+    formula = family[family["source"] == "formula"]
+    assert formula["constraint_ratio"].tolist() == pytest.approx(
+        [flops_factor(1.2, 1.1, 1.15) ** p for p in range(1, 8)]
+    )
+    # --official writes the official architectures as b<phi>.json.
+    assert resolve_arch(str(folder / "b3.json")) == baselines.get("efficientnet_b3")
+
+
+def test_ablation_solves_every_scaling_to_the_same_flops():
+    config = ScaleConfig(ablation_factor=4.0)
+    rows = {row["scaling"]: row for row in ablation_rows(config, (1.2, 1.1, 1.15))}
+    base = cost.flops(baselines.get("efficientnet_b0"))
+    for name in ("depth", "width", "resolution", "compound"):
+        assert rows[name]["flops"] / base == pytest.approx(4.0, rel=0.05), name
+    assert rows["depth"]["arch"].stages[0].out_channels == 16  # depth only: channels kept
+    assert rows["width"]["arch"].depth == 16  # width only: layers kept
+    assert rows["resolution"]["resolution"] > 224 and rows["resolution"]["width"] == 1.0
+    assert rows["compound"]["depth"] > 1 and rows["compound"]["width"] > 1
+
+
+def test_ablation_trains_each_scaling(tmp_path):
+    assert (
+        main(
+            [
+                *TINY,
+                "--coefficients",
+                "1.2,1.1,1.15",
+                "--phis",
+                "1",
+                "--ablation-factor",
+                "1.6",
+                "--results-dir",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    table = pd.read_csv(tmp_path / "custom" / "scaling" / "ablation.csv")
+    assert list(table["scaling"]) == ["baseline", "depth", "width", "resolution", "compound"]
+    assert table["accuracy"].between(0, 1).all()
+    assert (tmp_path / "custom" / "scaling" / "ablation.png").exists()
+
+
+def _finished_points(journal: Path) -> dict[str, float]:
+    if not journal.exists():
+        return {}
+    storage = open_storage(None, journal)
+    study = optuna.load_study(study_name="custom-scaling-grid", storage=storage)
+    return {
+        t.user_attrs["label"]: t.value
+        for t in study.get_trials(deepcopy=False)
+        if t.state == optuna.trial.TrialState.COMPLETE
+    }
+
+
+def test_killed_grid_search_resumes(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "nas.scale",
+        *TINY,
+        "--grid-step",
+        "0.2",
+        "--tolerance",
+        "0.2",
+        "--phis",
+        "1",
+        "--no-ablation",
+        "--results-dir",
+        str(tmp_path),
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    journal = tmp_path / "custom" / "scaling" / "journal.log"
+    deadline = time.time() + 180
+    while time.time() < deadline and len(_finished_points(journal)) < 2:
+        time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    before = _finished_points(journal)
+    assert 2 <= len(before) < 8
+    resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    after = _finished_points(journal)
+    assert len(after) == 8 and all(after[label] == value for label, value in before.items())
+    grid = pd.read_csv(tmp_path / "custom" / "scaling" / "grid.csv")
+    assert len(grid) == 8  # every point of this grid, each trained once
+
+
+def test_dry_run_prints_the_grid_and_family(capsys):
+    assert main(["--dry-run", "--official"]) == 0
+    out = capsys.readouterr().out
+    assert "grid: 111 points" in out
+    assert "efficientnet_b7" in out and "66,347,960" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--coefficients", "1.2,1.1"], "--coefficients='1.2,1.1' is invalid"),
+        (["--phis", "a-b"], "--phis='a-b' is invalid"),
+        (["--repeats", "0"], "--repeats=0 is invalid"),
+        (["--grid-step", "-1"], "step=-1.0 is invalid"),
+        (["--baseline", "nope"], "'nope' is neither a baseline"),
+        (["--baseline", "missing/best.json"], "'missing/best.json' does not exist"),
+        (["--ablation-factor", "0.5"], "--ablation-factor=0.5 is invalid"),
+    ],
+)
+def test_bad_flags_give_one_line_and_exit_2(capsys, argv, message):
+    code = run(main, PROG, [*argv, "--dry-run"])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_search_winner_scales_beside_its_study(tmp_path):
+    study = tmp_path / "results" / "mine"
+    study.mkdir(parents=True)
+    b0 = baselines.get("efficientnet_b0")
+    from search_spaces import encode, to_dict
+
+    (study / "best.json").write_text(json.dumps({"arch": to_dict(b0), "arch_string": encode(b0)}))
+    config = ScaleConfig(
+        baseline=str(study / "best.json"),
+        proxy=SearchConfig(results_dir=str(tmp_path / "elsewhere")),
+    )
+    assert config.folder == study / "scaling" and config.arch == b0
