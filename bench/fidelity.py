@@ -17,23 +17,15 @@ import pandas as pd
 import torch
 from scipy.stats import kendalltau, spearmanr
 
-from nas.data import DataConfig, load_data
-from nas.search import PRESETS
-from nas.train import TrainConfig, train
-from search_spaces import build_model, encode
+from nas.data import load_data
+from nas.search import SearchConfig
+from nas.train import TrainConfig, train_arch
+from search_spaces import encode
 from search_spaces.mnasnet import MnasSpace
 
 
 def run(arch, data, config: TrainConfig, seed: int) -> tuple[float, float]:
-    torch.manual_seed(seed)
-    model = build_model(
-        arch,
-        num_classes=data.num_classes,
-        in_channels=data.in_channels,
-        dropout=config.dropout,
-        drop_path=config.drop_path,
-    )
-    result = train(model, data, config, seed=seed)
+    result = train_arch(arch, data, config, seed=seed)
     return result.accuracy, result.seconds
 
 
@@ -49,20 +41,16 @@ def main() -> None:
     parser.add_argument("--csv", default=None, help="also write the table here")
     args = parser.parse_args()
 
-    preset = PRESETS["cpu"]
-    short = TrainConfig(
-        epochs=preset.epochs,
-        batch_size=preset.batch_size,
-        lr=preset.lr,
-        optimizer=preset.optimizer,
-        label_smoothing=preset.label_smoothing,
-    )
+    search = SearchConfig(dataset=args.dataset, seed=args.seed, device=args.device)
+    short = search.train_config  # exactly what python -m nas.search trains with
+    short_images = search.data_config.train_subset
     long_epochs = 2.0
-    long_images = int(preset.train_subset * args.long_factor / long_epochs)
+    long_images = int(short_images * short.epochs * args.long_factor / long_epochs)
     long = dataclasses.replace(short, epochs=long_epochs)
-    common = dict(dataset=args.dataset, val_subset=preset.val_subset, seed=args.seed)
-    short_data = load_data(DataConfig(train_subset=preset.train_subset, **common), args.device)
-    long_data = load_data(DataConfig(train_subset=long_images, **common), args.device)
+    short_data = load_data(search.data_config, args.device)
+    long_data = load_data(
+        dataclasses.replace(search.data_config, train_subset=long_images), args.device
+    )
 
     space = MnasSpace()
     archs = [space.reference] + [
@@ -91,10 +79,11 @@ def main() -> None:
     tau = kendalltau(frame["short_acc"], frame["long_acc"]).statistic
     rho = spearmanr(frame["short_acc"], frame["long_acc"]).statistic
     print(
-        f"\nshort: preset cpu, {preset.train_subset} images x {preset.epochs:g} epoch; "
+        f"\nshort: preset cpu, {short_images} images x {short.epochs:g} epoch; "
         f"long: {long_images} images x {long_epochs:g} epochs "
-        f"({args.long_factor:g}x the images seen); validation: {preset.val_subset} held-out "
-        f"images of {args.dataset}; device {args.device}, {torch.get_num_threads()} threads"
+        f"({args.long_factor:g}x the images seen); validation: "
+        f"{search.data_config.val_subset} held-out images of {args.dataset}; "
+        f"device {args.device}, {torch.get_num_threads()} threads"
     )
     print(f"Kendall tau {tau:.3f}   Spearman rho {rho:.3f}   over {len(frame)} networks")
     if args.csv:

@@ -44,8 +44,13 @@ def run(
     """Run ``main``; errors a user can cause become one line on stderr and exit status 2."""
     try:
         return main(argv)
-    except (ValueError, FileNotFoundError) as error:
+    except ValueError as error:
         sys.stderr.write(f"{prog}: error: {error}\n")
+        return EXIT_USAGE
+    except OSError as error:  # a missing file, an unwritable --results-dir...
+        where = f": {error.filename!r}" if error.filename else ""
+        detail = error.strerror or str(error)
+        sys.stderr.write(f"{prog}: error: {detail}{where}\n".replace("\n", " ").rstrip() + "\n")
         return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

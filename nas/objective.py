@@ -11,13 +11,12 @@ import socket
 from dataclasses import dataclass
 
 import optuna
-import torch
 
 from nas import cost
 from nas.data import ProxyData
 from nas.reward import RewardConfig
-from nas.train import TrainConfig, TrainingFailed, train
-from search_spaces import build_model, encode
+from nas.train import TrainConfig, TrainingFailed, train_arch
+from search_spaces import encode
 from search_spaces.mnasnet import MnasSpace
 
 FAIL_REASON = "fail_reason"
@@ -81,6 +80,18 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         trial.set_user_attr(WORKER, worker_id())
+        try:
+            return self._run(trial)
+        except optuna.TrialPruned:
+            raise
+        except TrainingFailed as error:
+            trial.set_user_attr(FAIL_REASON, str(error))
+            raise
+        except Exception as error:  # a bug in one candidate must not stop the search
+            trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
+            raise
+
+    def _run(self, trial: optuna.Trial) -> float | tuple[float, float]:
         arch = self.space.sample(trial)
         deploy = self.deployment
         flops = cost.flops(arch, deploy.resolution, deploy.in_channels, deploy.num_classes)
@@ -91,8 +102,7 @@ class Objective:
         if reason is not None:
             trial.set_user_attr(FAIL_REASON, f"not trained: {reason}")
             raise optuna.TrialPruned(reason)
-        device = self.data.train_images.device
-        trial.set_user_attr("device", str(device))
+        trial.set_user_attr("device", str(self.data.device))
 
         def report(accuracy: float, step: int, last: bool) -> None:
             if self.two_objectives:
@@ -104,26 +114,7 @@ class Objective:
                 raise optuna.TrialPruned()
 
         seed = self.seed * 100_003 + trial.number
-        torch.manual_seed(seed)
-        model = build_model(
-            arch,
-            num_classes=self.data.num_classes,
-            in_channels=self.data.in_channels,
-            dropout=self.train_config.dropout,
-            drop_path=self.train_config.drop_path,
-        )
-        try:
-            result = train(model, self.data, self.train_config, seed=seed, report=report)
-        except TrainingFailed as error:
-            trial.set_user_attr(FAIL_REASON, str(error))
-            raise
-        except optuna.TrialPruned:
-            raise
-        except Exception as error:  # a bug in one candidate must not stop the search
-            trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
-            raise
-        finally:
-            del model
+        result = train_arch(arch, self.data, self.train_config, seed=seed, report=report)
         value = self.reward(result.accuracy, flops)
         trial.set_user_attr("accuracy", result.accuracy)
         trial.set_user_attr("reward", value)

@@ -13,6 +13,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
+from nas.objective import FAIL_REASON
 from search_spaces import decode, to_dict
 
 # The documented columns of trials.csv, in order; the sampled choices (b1_op ... b7_layers)
@@ -30,9 +31,10 @@ COLUMNS = [
     "device",
     "reference",
     "worker",
+    "retry_of",
 ]
 NUMERIC = ["flops", "params", "accuracy", "reward", "seconds", "images_per_s"]
-REASON = "fail_reason"
+REASON = FAIL_REASON
 
 
 def _choice_order(name: str) -> tuple[int, str]:
@@ -62,7 +64,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         choices.update(trial.params)
         row[REASON] = attrs.get(REASON, "")
         if trial.state == TrialState.FAIL and REASON not in attrs:
-            row[REASON] = "worker stopped mid-trial; retried"
+            row[REASON] = "worker stopped mid-trial; parameters retried"
         rows.append(row)
     columns = COLUMNS + sorted(choices, key=_choice_order) + [REASON]
     return pd.DataFrame(rows, columns=columns)
@@ -72,6 +74,9 @@ def write_atomic(path: Path, text: str) -> None:
     """Write through a temporary file and rename it, so no reader sees a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; results are shared like any file
     try:
         with os.fdopen(handle, "w") as stream:
             stream.write(text)

@@ -12,6 +12,7 @@ Every training stage is an Optuna study in the output folder's storage, so a kil
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import sys
@@ -22,7 +23,6 @@ from typing import Any
 
 import optuna
 import pandas as pd
-import torch
 
 import baselines
 from nas import cost, results
@@ -39,9 +39,15 @@ from nas.scaling import (
     official_family,
     scale,
 )
-from nas.search import SearchConfig, add_proxy_arguments, finished_count, resolve_device
+from nas.search import (
+    SearchConfig,
+    add_proxy_arguments,
+    finished_count,
+    record_settings,
+    resolve_device,
+)
 from nas.storage import open_storage, recover_stale_trials
-from nas.train import TrainConfig, train
+from nas.train import TrainConfig, train_arch
 from search_spaces import ArchSpec, build_model, encode, to_dict
 
 PROG = "python -m nas.scale"
@@ -79,10 +85,13 @@ class ScaleConfig:
             raise ValueError(f"--repeats={self.repeats!r} is invalid: must be an integer >= 1")
         if not (isinstance(self.ablation_factor, (int, float)) and self.ablation_factor > 1):
             raise ValueError(f"--ablation-factor={self.ablation_factor!r} is invalid: must be > 1")
-        if self.coefficients is None:
-            grid_points(self.grid_step, self.tolerance)  # validates step and tolerance
+        if self.coefficients is None and not grid_points(self.grid_step, self.tolerance):
+            raise ValueError(
+                f"--grid-step={self.grid_step!r} with --tolerance="
+                f"{self.tolerance!r} leaves no grid point: widen the tolerance"
+            )
 
-    @property
+    @functools.cached_property
     def arch(self) -> ArchSpec:
         return resolve_arch(self.baseline)
 
@@ -121,15 +130,7 @@ class ProxyTrainer:
 
     def accuracy(self, arch: ArchSpec, resolution_factor: float, seed: int) -> dict[str, float]:
         data = self.data_at(resolution_factor)
-        torch.manual_seed(seed)
-        model = build_model(
-            arch,
-            data.num_classes,
-            data.in_channels,
-            dropout=self.config.dropout,
-            drop_path=self.config.drop_path,
-        )
-        result = train(model, data, self.config, seed=seed)
+        result = train_arch(arch, data, self.config, seed=seed)
         return {
             "accuracy": result.accuracy,
             "seconds": result.seconds,
@@ -141,10 +142,12 @@ class ProxyTrainer:
 def run_stage(
     config: ScaleConfig,
     stage: str,
-    labels: list[str],
+    plan: dict[str, str],
     evaluate: Callable[[str, int], dict[str, Any]],
 ) -> optuna.Study:
-    """Train every label once, as an Optuna study named <folder>-<stage> (resumable)."""
+    """Train every label of ``plan`` (label -> the network and proxy resolution it stands for)
+    once, as a resumable Optuna study; a plan that changed since the study began is refused."""
+    labels = list(plan)
     proxy = config.proxy
     storage = open_storage(proxy.storage, config.folder / "journal.log")
     sampler = optuna.samplers.GridSampler({"label": labels}, seed=proxy.seed)
@@ -152,15 +155,11 @@ def run_stage(
     study = optuna.create_study(
         study_name=name, storage=storage, sampler=sampler, direction="maximize", load_if_exists=True
     )
-    identity = {"labels": labels, "baseline": encode(config.arch), **proxy.identity()}
-    recorded = study.user_attrs.get("efficientnas")
-    if recorded is None:
-        study.set_user_attr("efficientnas", identity)
-    elif recorded != identity:
-        raise ValueError(
-            f"{stage} study {name!r} was made with other settings: remove "
-            f"{config.folder} or give another --study-name"
-        )
+    record_settings(
+        study,
+        {"plan": plan, **proxy.identity()},
+        f"remove {config.folder} or give another --study-name",
+    )
     recover_stale_trials(study)
 
     def objective(trial: optuna.Trial) -> float:
@@ -239,7 +238,8 @@ def grid_search(config: ScaleConfig, trainer: ProxyTrainer) -> tuple[pd.DataFram
         values = trainer.accuracy(scaled, gamma, config.proxy.seed * 1000 + int(repeat))
         return values | {"flops": cost.flops(scaled), "params": cost.params(scaled)}
 
-    study = run_stage(config, "grid", labels, evaluate)
+    plan = {label: f"{encode(arch)} scaled by {label.split('#')[0]}" for label in labels}
+    study = run_stage(config, "grid", plan, evaluate)
     frame = stage_frame(study)
     if frame.empty or "accuracy" not in frame:
         raise ValueError("the grid search finished no point: see the failures above")
@@ -293,8 +293,10 @@ def member_row(
         "flops": cost.flops(arch),
     }
     row["flops_ratio"] = row["flops"] / base_flops
-    if coefficients is not None:
-        row["constraint_ratio"] = flops_factor(*coefficients) ** member.phi
+    # The formula's prediction; the official table follows no coefficients.
+    row["constraint_ratio"] = (
+        flops_factor(*coefficients) ** member.phi if source == "formula" else float("nan")
+    )
     row["two_pow_phi"] = 2.0**member.phi
     if config.with_fvcore:
         row["fvcore_flops"] = cost.fvcore_flops(arch)
@@ -332,7 +334,11 @@ def family_tables(
                 member.apply(base), member.resolution / base.resolution, config.proxy.seed
             )
 
-        trained = stage_frame(run_stage(config, "family", labels, evaluate))
+        plan = {
+            label: f"{row['arch']}@{row['resolution_factor']:g}"
+            for label, row in zip(labels, rows, strict=True)
+        }
+        trained = stage_frame(run_stage(config, "family", plan, evaluate))
         accuracy = dict(
             zip(
                 trained["label"],
@@ -353,7 +359,7 @@ def family_tables(
                 "width": member.width,
                 "resolution": member.resolution,
                 "dropout": member.dropout,
-                "coefficients": list(coefficients),
+                "coefficients": list(coefficients) if source == "formula" else None,
                 "arch": to_dict(member.apply(base)),
                 "arch_string": row["arch"],
                 "metrics": {key: row[key] for key in ("params", "flops", "flops_ratio")},
@@ -443,7 +449,11 @@ def ablation(
         row = by_label[label]
         return trainer.accuracy(row["arch"], row["resolution_factor"], config.proxy.seed)
 
-    trained = stage_frame(run_stage(config, "ablation", list(by_label), evaluate))
+    plan = {
+        label: f"{encode(row['arch'])}@{row['resolution_factor']:g}"
+        for label, row in by_label.items()
+    }
+    trained = stage_frame(run_stage(config, "ablation", plan, evaluate))
     accuracy = (
         dict(zip(trained["label"], trained["accuracy"], strict=True))
         if "accuracy" in trained

@@ -47,6 +47,7 @@ class Preset:
     lr: float
     optimizer: str
     label_smoothing: float
+    evaluations: int  # validation points per candidate; the pruner acts at all but the last
 
 
 PRESETS: dict[str, Preset] = {
@@ -59,6 +60,7 @@ PRESETS: dict[str, Preset] = {
         lr=3e-3,
         optimizer="adamw",
         label_smoothing=0.1,
+        evaluations=2,
     ),
     # The full training set less the held-out validation images, several epochs.
     "gpu": Preset(
@@ -69,6 +71,7 @@ PRESETS: dict[str, Preset] = {
         lr=4e-3,
         optimizer="adamw",
         label_smoothing=0.1,
+        evaluations=5,
     ),
 }
 
@@ -160,8 +163,12 @@ class SearchConfig:
         )
         if not known:
             raise bad("dataset", f"must be one of {', '.join(DATASETS)}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise bad("seed", "must be a non-negative integer")
+        if (
+            not isinstance(self.seed, int)
+            or isinstance(self.seed, bool)
+            or not 0 <= self.seed < 2**32
+        ):
+            raise bad("seed", "must be an integer from 0 to 2**32 - 1")
         if self.study_name is not None and (
             not self.study_name or "/" in self.study_name or self.study_name.startswith(".")
         ):
@@ -204,6 +211,7 @@ class SearchConfig:
             lr=float(self.value("lr")),
             optimizer=self.value("optimizer"),
             label_smoothing=PRESETS[self.preset].label_smoothing,
+            evaluations=PRESETS[self.preset].evaluations,
         )
 
     @property
@@ -269,8 +277,9 @@ def resolve_device(device: str) -> torch.device:
     return resolved
 
 
-def make_sampler(config: SearchConfig) -> optuna.samplers.BaseSampler:
-    seed = config.seed
+def make_sampler(config: SearchConfig, offset: int = 0) -> optuna.samplers.BaseSampler:
+    """The sampler; ``offset`` (the trials already in the study) shifts its seed."""
+    seed = (config.seed * 1_000_003 + offset) % 2**32
     if config.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if config.sampler == "nsga2":
@@ -314,21 +323,28 @@ def open_study(config: SearchConfig) -> optuna.Study:
         directions=directions,
         load_if_exists=True,
     )
-    identity = config.identity()
+    record_settings(study, config.identity(), "give another --study-name to start afresh")
+    # Seeded by the trials already there, so a resumed study does not repeat its first draws.
+    study.sampler = make_sampler(config, offset=len(study.trials))
+    return study
+
+
+def record_settings(study: optuna.Study, identity: dict[str, Any], advice: str) -> None:
+    """Record the settings that give a study its meaning, or refuse to resume it with others."""
     recorded = study.user_attrs.get("efficientnas")
     if recorded is None:
         study.set_user_attr("efficientnas", identity)
-    elif recorded != identity:
+        return
+    if recorded != identity:
         changed = [
             f"{key} {recorded.get(key)!r} -> {value!r}"
             for key, value in identity.items()
             if recorded.get(key) != value
         ]
         raise ValueError(
-            f"study {config.name!r} was made with other settings "
-            f"({'; '.join(changed)}): give another --study-name to start afresh"
+            f"study {study.study_name!r} was made with other settings "
+            f"({'; '.join(changed)[:500]}): {advice}"
         )
-    return study
 
 
 def finished_count(study: optuna.Study) -> int:
@@ -387,10 +403,17 @@ def run_search(config: SearchConfig) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         study = open_study(config)
+        results.write_atomic(
+            config.folder / "config.json",
+            json.dumps(
+                dataclasses.asdict(config) | {"storage": mask_url(config.storage or "")}, indent=2
+            )
+            + "\n",
+        )
         recovered = recover_stale_trials(study)
         if recovered:
             print(
-                f"trials {recovered} were left running by a stopped process: retrying them",
+                f"trials {recovered} were stopped mid-way: retrying their parameters",
                 file=sys.stderr,
             )
         if config.use_reference and not study.get_trials(deepcopy=False):
@@ -615,12 +638,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     study = run_search(config)
     print(summary(study, config))
-    (config.folder / "config.json").write_text(
-        json.dumps(
-            dataclasses.asdict(config) | {"storage": mask_url(config.storage or "")}, indent=2
-        )
-        + "\n"
-    )
     return 0
 
 

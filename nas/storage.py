@@ -8,18 +8,26 @@ keeps passwords out of messages, and recovers trials left running by a killed pr
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import socket
+import warnings
 from pathlib import Path
 
 import optuna
-from optuna.storages import BaseStorage, JournalStorage, RDBStorage, RetryFailedTrialCallback
+from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.trial import TrialState
 
-from nas.objective import WORKER, process_start_time
+from nas.objective import FAIL_REASON, WORKER, process_start_time
 
 HEARTBEAT_SECONDS = 30
+MAX_RETRIES = 3
+# Optuna 4.9 renamed RetryFailedTrialCallback.
+RETRY_CALLBACK = (
+    getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    or optuna.storages.RetryFailedTrialCallback
+)
 SCHEMES = ("sqlite", "postgresql", "redis")
 
 
@@ -43,27 +51,51 @@ def open_storage(url: str | None, journal_path: Path) -> BaseStorage:
             f"--storage {shown!r} is not supported: use sqlite:///FILE, "
             "postgresql://USER@HOST/DB or redis://HOST:PORT"
         )
+    if url.split(":", 1)[0].lower() == "postgresql":
+        url = url.replace("postgresql://", f"postgresql+{_postgres_driver(shown)}://", 1)
     try:
         if scheme == "redis":
             from optuna.storages.journal import JournalRedisBackend
 
             return JournalStorage(JournalRedisBackend(url))
-        return RDBStorage(
-            url,
-            heartbeat_interval=HEARTBEAT_SECONDS,
-            grace_period=2 * HEARTBEAT_SECONDS,
-            failed_trial_callback=RetryFailedTrialCallback(max_retry=3),
-            engine_kwargs={"pool_pre_ping": True} if scheme != "sqlite" else None,
+        # Optuna 4.9 renamed failed_trial_callback; use whichever this Optuna has.
+        parameters = inspect.signature(RDBStorage.__init__).parameters
+        callback = (
+            "heartbeat_stale_trial_callback"
+            if "heartbeat_stale_trial_callback" in parameters
+            else "failed_trial_callback"
         )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return RDBStorage(
+                url,
+                heartbeat_interval=HEARTBEAT_SECONDS,
+                grace_period=2 * HEARTBEAT_SECONDS,
+                engine_kwargs={"pool_pre_ping": True} if scheme != "sqlite" else None,
+                **{callback: RETRY_CALLBACK(max_retry=MAX_RETRIES)},
+            )
     except ImportError as error:
         extra = "redis" if scheme == "redis" else "postgres"
+        missing = error.name or str(error).splitlines()[0]
         raise ValueError(
             f"--storage {shown!r} needs a driver that is not installed "
-            f"({error.name}): pip install 'efficientnas[{extra}]'"
+            f"({missing}): pip install 'efficientnas[{extra}]'"
         ) from None
     except Exception as error:  # the drivers' connection errors have no common base class
         first_line = mask_url(str(error)).splitlines()[0] if str(error) else type(error).__name__
         raise ValueError(f"cannot open storage {shown!r}: {first_line}") from None
+
+
+def _postgres_driver(shown: str) -> str:
+    """The installed PostgreSQL driver for SQLAlchemy: psycopg (3), else psycopg2."""
+    import importlib.util
+
+    for module in ("psycopg", "psycopg2"):
+        if importlib.util.find_spec(module) is not None:
+            return module
+    raise ValueError(
+        f"--storage {shown!r} needs a PostgreSQL driver: pip install 'efficientnas[postgres]'"
+    )
 
 
 def _alive_here(worker: str) -> bool | None:
@@ -83,18 +115,38 @@ def _alive_here(worker: str) -> bool | None:
     return process_start_time(int(pid_text)) == start
 
 
-def recover_stale_trials(study: optuna.Study) -> list[int]:
-    """Fail the RUNNING trials whose process on this host has died and enqueue their
-    parameters again; returns the failed trial numbers."""
+def recover_stale_trials(study: optuna.Study, max_retries: int = MAX_RETRIES) -> list[int]:
+    """Give every trial a worker lost another go: RUNNING trials whose process on this host
+    has died are failed, and they and trials failed with no reason of their own (interrupted
+    with Ctrl-C, say) have their parameters enqueued again, once. A candidate whose worker died
+    ``max_retries`` times in a row (the out-of-memory killer, say) fails with that reason."""
+    trials = study.get_trials(deepcopy=False)
+    # Our retries, and those Optuna's RDB heartbeat callback enqueued.
+    retried = {t.user_attrs.get("retry_of") for t in trials}
+    retried |= {t.system_attrs.get("failed_trial") for t in trials}
     recovered = []
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        worker = trial.user_attrs.get(WORKER)
-        if worker is None or _alive_here(worker) is not False:
+    for trial in trials:
+        if trial.state == TrialState.RUNNING:
+            worker = trial.user_attrs.get(WORKER)
+            if worker is None or _alive_here(worker) is not False:
+                continue
+            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        elif trial.state != TrialState.FAIL or FAIL_REASON in trial.user_attrs:
             continue
-        study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        retry_attrs = {"retry_of": trial.number}
-        if trial.user_attrs.get("reference"):
-            retry_attrs["reference"] = trial.user_attrs["reference"]
-        study.enqueue_trial(trial.params, user_attrs=retry_attrs, skip_if_exists=False)
+        if trial.number in retried:
+            continue
+        retries = trial.user_attrs.get("retries", 0) + 1
+        if retries > max_retries:
+            study._storage.set_trial_user_attr(
+                trial._trial_id,
+                FAIL_REASON,
+                f"not retried: its worker stopped during it {retries - 1} times in a row",
+            )
+            continue
+        attrs = {"retry_of": trial.number, "retries": retries}
+        for key in ("reference", "label"):
+            if trial.user_attrs.get(key):
+                attrs[key] = trial.user_attrs[key]
+        study.enqueue_trial(trial.params, user_attrs=attrs, skip_if_exists=False)
         recovered.append(trial.number)
     return recovered

@@ -17,8 +17,12 @@ import torch
 from torch import nn
 
 from nas.data import ProxyData, eval_batches, train_batches
+from search_spaces import ArchSpec, build_model
 
 OPTIMIZERS = ("adamw", "sgd")
+# torch.OutOfMemoryError is torch >= 2.5; torch.cuda's exists in every release we support.
+OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+NAN_CHECK_EVERY = 25  # steps; checking every step would synchronise the GPU each time
 
 
 class TrainingFailed(RuntimeError):
@@ -192,7 +196,7 @@ def train(
             for images, labels in train_batches(data, config.batch_size, generator):
                 with torch.autocast(device.type, torch.bfloat16, enabled=device.type == "cuda"):
                     loss = loss_fn(model(_prepare(images, model)), labels)
-                if not torch.isfinite(loss):
+                if step % NAN_CHECK_EVERY == 0 and not torch.isfinite(loss):
                     raise TrainingFailed(f"loss became {loss.item()} at step {step + 1}")
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -200,9 +204,17 @@ def train(
                 schedule.step()
                 step += 1
                 if step in eval_steps or step == total_steps:
+                    if not torch.isfinite(loss):
+                        raise TrainingFailed(f"loss became {loss.item()} at step {step}")
                     train_seconds += time.perf_counter() - tick
+                    # Its own generator: evaluating must not change the training that follows.
+                    recalibration = torch.Generator(device=device).manual_seed(seed + 1)
                     recalibrate_batchnorm(
-                        model, data, config.bn_recalibration_batches, config.batch_size, generator
+                        model,
+                        data,
+                        config.bn_recalibration_batches,
+                        config.batch_size,
+                        recalibration,
                     )
                     history.append(evaluate(model, data, config.eval_batch_size))
                     if report is not None:
@@ -213,7 +225,7 @@ def train(
                     break
             else:
                 train_seconds += time.perf_counter() - tick
-    except torch.OutOfMemoryError as error:
+    except OUT_OF_MEMORY as error:
         if device.type == "cuda":
             torch.cuda.empty_cache()
         raise TrainingFailed(f"out of memory: {str(error).splitlines()[0]}") from None
@@ -225,3 +237,22 @@ def train(
         images_per_s=images_seen / max(train_seconds, 1e-9),
         steps=step,
     )
+
+
+def train_arch(
+    arch: ArchSpec,
+    data: ProxyData,
+    config: TrainConfig,
+    seed: int = 0,
+    report: Callable[[float, int, bool], None] | None = None,
+) -> TrainResult:
+    """Build ``arch`` for ``data`` (seeded) and train it: one candidate's whole proxy run."""
+    torch.manual_seed(seed)
+    model = build_model(
+        arch,
+        num_classes=data.num_classes,
+        in_channels=data.in_channels,
+        dropout=config.dropout,
+        drop_path=config.drop_path,
+    )
+    return train(model, data, config, seed=seed, report=report)

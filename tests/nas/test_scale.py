@@ -228,3 +228,15 @@ def test_a_search_winner_scales_beside_its_study(tmp_path):
         proxy=SearchConfig(results_dir=str(tmp_path / "elsewhere")),
     )
     assert config.folder == study / "scaling" and config.arch == b0
+
+
+def test_changed_settings_do_not_reuse_old_results(tmp_path):
+    argv = [*TINY, "--phis", "1", "--ablation-factor", "1.6", "--results-dir", str(tmp_path)]
+    assert main([*argv, "--coefficients", "1.2,1.1,1.15"]) == 0
+    with pytest.raises(ValueError, match="was made with other settings"):
+        main([*argv, "--coefficients", "1.1,1.2,1.1"])
+
+
+def test_empty_grid_is_refused():
+    with pytest.raises(ValueError, match="leaves no grid point"):
+        ScaleConfig(grid_step=0.5, tolerance=0.0)

@@ -77,6 +77,7 @@ def test_rerun_resumes_and_keeps_rows(tmp_path):
     again = run_search(tiny_config(tmp_path, trials=4))
     after = results.trials_frame(again)
     assert list(after["number"]) == [0, 1, 2, 3]
+    assert after["arch"].nunique() == 4  # the resumed sampler does not repeat earlier draws
     assert after.head(2)["arch"].tolist() == before["arch"].tolist()
     assert after.head(2)["reward"].tolist() == before["reward"].tolist()
     # Asking for no more than exist runs nothing.
@@ -93,7 +94,7 @@ def test_same_seed_gives_the_same_trials(tmp_path):
 def test_a_trial_that_raises_is_recorded_and_the_search_goes_on(tmp_path, monkeypatch):
     import nas.objective
 
-    real_train = nas.objective.train
+    real_train = nas.objective.train_arch
     calls = {"n": 0}
 
     def flaky_train(*args, **kwargs):
@@ -102,7 +103,7 @@ def test_a_trial_that_raises_is_recorded_and_the_search_goes_on(tmp_path, monkey
             raise RuntimeError("simulated crash in one candidate")
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(nas.objective, "train", flaky_train)
+    monkeypatch.setattr(nas.objective, "train_arch", flaky_train)
     study = run_search(tiny_config(tmp_path, trials=3))
     frame = results.trials_frame(study)
     assert list(frame["state"]) == ["COMPLETE", "FAIL", "COMPLETE"]
@@ -280,8 +281,9 @@ def test_killed_search_resumes_without_losing_a_finished_trial(tmp_path):
     assert len(stale) <= 1
     for _, row in stale.iterrows():
         assert "retried" in row["fail_reason"]
-        later = after[(after["number"] > row["number"]) & (after["state"] == "COMPLETE")]
-        assert row["arch"] in set(later["arch"])
+        retry = after[after["retry_of"] == row["number"]]
+        assert len(retry) == 1 and retry.iloc[0]["state"] == "COMPLETE"
+        assert retry.iloc[0]["arch"] == row["arch"]
 
 
 def test_winner_builds_for_the_proxy(tmp_path):
@@ -289,3 +291,52 @@ def test_winner_builds_for_the_proxy(tmp_path):
     best = results.best_row(results.trials_frame(study))
     model = build_model(decode(best["arch"]), num_classes=10, in_channels=1)
     assert model.classifier.out_features == 10
+
+
+def test_interrupted_trial_is_retried_on_resume(tmp_path, monkeypatch):
+    import nas.objective
+
+    real_train = nas.objective.train_arch
+    calls = {"n": 0}
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(nas.objective, "train_arch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_search(tiny_config(tmp_path, trials=3))
+    monkeypatch.setattr(nas.objective, "train_arch", real_train)
+    frame = results.trials_frame(run_search(tiny_config(tmp_path, trials=3)))
+    assert (frame["state"] == "COMPLETE").sum() == 3
+    interrupted_row = frame[frame["state"] == "FAIL"].iloc[0]
+    retry = frame[frame["retry_of"] == interrupted_row["number"]].iloc[0]
+    assert retry["state"] == "COMPLETE" and retry["arch"] == interrupted_row["arch"]
+
+
+def test_failure_before_training_is_recorded_and_counted(tmp_path, monkeypatch):
+    import nas.objective
+
+    real_flops = nas.objective.cost.flops
+    calls = {"n": 0}
+
+    def broken_flops(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ArithmeticError("simulated failure while pricing")
+        return real_flops(*args, **kwargs)
+
+    monkeypatch.setattr(nas.objective.cost, "flops", broken_flops)
+    frame = results.trials_frame(run_search(tiny_config(tmp_path, trials=3)))
+    assert list(frame["state"]) == ["COMPLETE", "FAIL", "COMPLETE"]
+    assert frame.loc[1, "fail_reason"] == "ArithmeticError: simulated failure while pricing"
+
+
+def test_unwritable_results_dir_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code = run(main, PROG, [*TINY, "--trials", "1", "--results-dir", str(blocker)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and str(blocker) in err

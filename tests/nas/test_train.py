@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from nas.data import DataConfig, load_data
+from nas.data import DataConfig, load_data, train_batches
 from nas.train import TrainConfig, TrainingFailed, evaluate, recalibrate_batchnorm, train
 from search_spaces import ArchSpec, BlockSpec, build_model
 
@@ -86,10 +86,17 @@ def test_batchnorm_recalibration_resets_statistics(data):
     model = small_model(data)
     norm = next(m for m in model.modules() if isinstance(m, nn.BatchNorm2d))
     norm.running_mean.fill_(100.0)
-    before = evaluate(model, data, 256)
+    norm.running_var.fill_(1e-6)
+    broken = evaluate(model, data, 256)
     recalibrate_batchnorm(model, data, 4, 64, torch.Generator().manual_seed(0))
-    assert norm.running_mean.abs().max() < 50 and norm.momentum == 0.1
-    assert model.training and evaluate(model, data, 256) >= 0 and before >= 0
+    assert norm.running_mean.abs().max() < 50 and norm.running_var.min() > 1e-4
+    assert norm.momentum == 0.1 and not model.training  # evaluate() left it in eval mode
+    # The recalibrated statistics are those of the stem's outputs on training images.
+    images, _ = next(iter(train_batches(data, 256, torch.Generator().manual_seed(1))))
+    with torch.no_grad():
+        stem_out = model.stem[0](images)
+    torch.testing.assert_close(norm.running_mean, stem_out.mean((0, 2, 3)), atol=0.05, rtol=0.1)
+    assert broken <= 0.2  # absurd statistics: about chance
 
 
 @pytest.mark.parametrize(
@@ -105,3 +112,24 @@ def test_batchnorm_recalibration_resets_statistics(data):
 def test_bad_train_config(kwargs, bad):
     with pytest.raises(ValueError, match=bad):
         TrainConfig(**kwargs)
+
+
+def test_out_of_memory_fails_with_reason(data):
+    from nas.train import OUT_OF_MEMORY
+
+    class Hungry(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.linear = nn.Linear(1, 10)
+
+        def forward(self, x):
+            raise OUT_OF_MEMORY("CUDA out of memory. Tried to allocate 80.00 GiB")
+
+    with pytest.raises(TrainingFailed, match="out of memory: CUDA out of memory"):
+        train(Hungry(), data, TrainConfig(epochs=1))
+
+
+def test_evaluating_does_not_change_training(data):
+    once = train(small_model(data), data, TrainConfig(epochs=1, evaluations=1), seed=4)
+    thrice = train(small_model(data), data, TrainConfig(epochs=1, evaluations=3), seed=4)
+    assert thrice.accuracy == once.accuracy and len(thrice.history) == 3
