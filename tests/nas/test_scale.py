@@ -231,12 +231,13 @@ def test_a_search_winner_scales_beside_its_study(tmp_path):
 
 
 def test_changed_settings_do_not_reuse_old_results(tmp_path):
-    argv = [*TINY, "--phis", "1", "--ablation-factor", "1.6", "--results-dir", str(tmp_path)]
-    assert main([*argv, "--coefficients", "1.2,1.1,1.15"]) == 0
+    argv = [*TINY, "--coefficients", "1.2,1.1,1.15", "--phis", "1", "--results-dir", str(tmp_path)]
+    assert main([*argv, "--ablation-factor", "1.6"]) == 0
+    # Another target means other networks under the same labels ("depth", "width"...).
     with pytest.raises(ValueError, match="was made with other settings"):
-        main([*argv, "--coefficients", "1.1,1.2,1.1"])
+        main([*argv, "--ablation-factor", "3.0"])
 
 
 def test_empty_grid_is_refused():
     with pytest.raises(ValueError, match="leaves no grid point"):
-        ScaleConfig(grid_step=0.5, tolerance=0.0)
+        ScaleConfig(grid_step=0.7, tolerance=0.01)  # products 1 and 1.7 only
