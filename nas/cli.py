@@ -14,6 +14,12 @@ import baselines
 from search_spaces.spec import ArchSpec, decode, from_dict
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class CommandFailed(RuntimeError):
+    """The command could not finish (a storage lost for good, a worker that died); the
+    message is one line that says what to do next. Exit status 1."""
 
 
 class _DefaultsFormatter(argparse.HelpFormatter):
@@ -52,6 +58,9 @@ def run(
         detail = error.strerror or str(error)
         sys.stderr.write(f"{prog}: error: {detail}{where}\n".replace("\n", " ").rstrip() + "\n")
         return EXIT_USAGE
+    except CommandFailed as error:
+        sys.stderr.write(f"{prog}: error: {error}\n")
+        return EXIT_FAILED
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130

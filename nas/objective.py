@@ -14,6 +14,8 @@ import optuna
 
 from nas import cost
 from nas.data import ProxyData
+from nas.faults import is_connection_error
+from nas.heartbeat import Heartbeat
 from nas.reward import RewardConfig
 from nas.train import TrainConfig, TrainingFailed, train_arch
 from search_spaces import encode
@@ -21,6 +23,7 @@ from search_spaces.mnasnet import MnasSpace
 
 FAIL_REASON = "fail_reason"
 WORKER = "worker"
+SURPLUS = "surplus"  # a trial started after the study had its total: dropped, not counted
 
 
 def process_start_time(pid: int) -> str:
@@ -58,7 +61,8 @@ class Deployment:
 
 class Objective:
     """Callable for ``study.optimize``: returns the reward, or (accuracy, FLOPs) when
-    ``two_objectives`` is set (NSGA-II's Pareto front)."""
+    ``two_objectives`` is set (NSGA-II's Pareto front). ``heartbeat`` (seconds) keeps a
+    heartbeat on the running trial, for storages that have none of their own."""
 
     def __init__(
         self,
@@ -69,6 +73,7 @@ class Objective:
         deployment: Deployment,
         seed: int = 0,
         two_objectives: bool = False,
+        heartbeat: float | None = None,
     ) -> None:
         self.space = space
         self.data = data
@@ -77,19 +82,22 @@ class Objective:
         self.deployment = deployment
         self.seed = seed
         self.two_objectives = two_objectives
+        self.heartbeat = heartbeat
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         trial.set_user_attr(WORKER, worker_id())
-        try:
-            return self._run(trial)
-        except optuna.TrialPruned:
-            raise
-        except TrainingFailed as error:
-            trial.set_user_attr(FAIL_REASON, str(error))
-            raise
-        except Exception as error:  # a bug in one candidate must not stop the search
-            trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
-            raise
+        with Heartbeat(trial, self.heartbeat):
+            try:
+                return self._run(trial)
+            except optuna.TrialPruned:
+                raise
+            except TrainingFailed as error:
+                trial.set_user_attr(FAIL_REASON, str(error))
+                raise
+            except Exception as error:  # a bug in one candidate must not stop the search
+                if not is_connection_error(error):  # a lost storage is not the candidate's fault
+                    trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
+                raise
 
     def _run(self, trial: optuna.Trial) -> float | tuple[float, float]:
         arch = self.space.sample(trial)

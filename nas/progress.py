@@ -15,7 +15,8 @@ from nas.results import REASON, counts_as_finished
 class Progress:
     """An Optuna callback; ``done`` counts the trials already finished when the job starts."""
 
-    def __init__(self, total: int, done: int, enabled: bool = True) -> None:
+    def __init__(self, total: int, done: int, enabled: bool = True, label: str = "") -> None:
+        self.label = label
         self.bar = tqdm(
             total=total,
             initial=done,
@@ -47,7 +48,8 @@ class Progress:
         name = attrs.get("reference") or attrs.get("label")
         label = f" ({name})" if name else ""
         self.bar.write(
-            f"trial {trial.number}{label}: {outcome}  [{seconds:.1f} s]", file=sys.stderr
+            f"{self.label}trial {trial.number}{label}: {outcome}  [{seconds:.1f} s]",
+            file=sys.stderr,
         )
         if self.best is not None:
             self.bar.set_postfix_str(f"best reward {self.best:.4f}", refresh=False)

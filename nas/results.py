@@ -13,7 +13,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from nas.objective import FAIL_REASON
+from nas.objective import FAIL_REASON, SURPLUS
 from search_spaces import decode, to_dict
 
 # The documented columns of trials.csv, in order; the sampled choices (b1_op ... b7_layers)
@@ -44,18 +44,23 @@ def _choice_order(name: str) -> tuple[int, str]:
 
 def counts_as_finished(trial: optuna.trial.FrozenTrial) -> bool:
     """Complete, pruned, or failed with a recorded reason. A trial failed only because its
-    worker died (no reason) does not count: it is retried."""
+    worker died (no reason) does not count: it is retried; nor does a surplus trial."""
+    if trial.user_attrs.get(SURPLUS):
+        return False
     if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
         return True
     return trial.state == TrialState.FAIL and REASON in trial.user_attrs
 
 
 def trials_frame(study: optuna.Study) -> pd.DataFrame:
-    """One row per trial with the documented columns, then every sampled choice."""
+    """One row per trial with the documented columns, then every sampled choice. Surplus
+    trials (started by a worker after the study had its total) have no row."""
     rows = []
     choices: set[str] = set()
     for trial in study.get_trials(deepcopy=False):
         attrs = trial.user_attrs
+        if attrs.get(SURPLUS):
+            continue
         row: dict[str, Any] = {column: attrs.get(column) for column in COLUMNS}
         row["number"] = trial.number
         row["state"] = trial.state.name

@@ -9,7 +9,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import signal
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,15 +21,24 @@ from typing import Any
 
 import optuna
 import torch
+from optuna.trial import TrialState
 
 import baselines
 from nas import cost, results
 from nas.cli import Parser, run
 from nas.data import DataConfig, load_data
-from nas.objective import Deployment, Objective
+from nas.faults import with_backoff
+from nas.objective import SURPLUS, Deployment, Objective
 from nas.progress import Progress
 from nas.reward import RewardConfig
-from nas.storage import mask_url, open_storage, recover_stale_trials
+from nas.storage import (
+    HEARTBEAT_SECONDS,
+    has_optuna_heartbeat,
+    mask_url,
+    open_storage,
+    recover_stale_trials,
+    scheme_of,
+)
 from nas.train import OPTIMIZERS, TrainConfig
 from search_spaces.mnasnet import MnasSpace
 
@@ -111,6 +123,10 @@ class SearchConfig:
     results_dir: str = "results"
     storage: str | None = None
     device: str = "auto"
+    workers: int = 1
+    devices: tuple[str, ...] | None = None  # one worker per entry, round robin
+    threads: int | None = None  # torch threads per worker; default: the cores / workers
+    heartbeat: float = HEARTBEAT_SECONDS
     top_k: int = 10
     show_progress: bool = True
 
@@ -132,6 +148,9 @@ class SearchConfig:
         positive("resolution", integer=True)
         positive("trials", integer=True)
         positive("top_k", integer=True)
+        positive("workers", integer=True)
+        positive("threads", integer=True, optional=True)
+        positive("heartbeat")
         for name in ("min_flops", "max_flops", "timeout", "epochs", "lr"):
             positive(name, optional=True)
         for name in ("train_subset", "val_subset", "batch_size"):
@@ -174,6 +193,17 @@ class SearchConfig:
         ):
             raise bad("study_name", "must be a plain name (no '/', not starting with '.')")
         resolve_device(self.device)
+        if self.devices is not None:
+            if not self.devices:
+                raise bad("devices", "must name at least one device")
+            for device in self.devices:
+                resolve_device(device, flag="--devices")
+        if self.workers > 1 and scheme_of(self.storage) == "sqlite":
+            raise ValueError(
+                f"--workers {self.workers} with --storage {mask_url(self.storage or '')!r} is "
+                "refused: SQLite does not take concurrent writers; use the default journal file, "
+                "postgresql:// or redis://"
+            )
 
     # --- derived settings -------------------------------------------------------------------
 
@@ -259,21 +289,21 @@ class SearchConfig:
         }
 
 
-def resolve_device(device: str) -> torch.device:
-    """``auto`` is CUDA when available, else the CPU."""
+def resolve_device(device: str, flag: str = "--device") -> torch.device:
+    """``auto`` is CUDA when available, else the CPU; errors name ``flag``."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         resolved = torch.device(device)
     except RuntimeError:
-        raise ValueError(f"--device={device!r} is invalid: use auto, cpu or cuda[:N]") from None
+        raise ValueError(f"{flag}={device!r} is invalid: use auto, cpu or cuda[:N]") from None
     if resolved.type not in ("cpu", "cuda"):
-        raise ValueError(f"--device={device!r} is invalid: use auto, cpu or cuda[:N]")
+        raise ValueError(f"{flag}={device!r} is invalid: use auto, cpu or cuda[:N]")
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"--device={device!r}: CUDA is not available on this machine")
+            raise ValueError(f"{flag}={device!r}: CUDA is not available on this machine")
         if resolved.index is not None and resolved.index >= torch.cuda.device_count():
-            raise ValueError(f"--device={device!r}: only {torch.cuda.device_count()} GPU(s)")
+            raise ValueError(f"{flag}={device!r}: only {torch.cuda.device_count()} GPU(s)")
     return resolved
 
 
@@ -313,7 +343,7 @@ def make_pruner(config: SearchConfig) -> optuna.pruners.BasePruner:
 
 def open_study(config: SearchConfig) -> optuna.Study:
     """Create the study, or load it when it exists and was made with the same settings."""
-    storage = open_storage(config.storage, config.folder / "journal.log")
+    storage = open_storage(config.storage, config.folder / "journal.log", config.heartbeat)
     directions = ["maximize", "minimize"] if config.sampler == "nsga2" else ["maximize"]
     study = optuna.create_study(
         study_name=config.name,
@@ -394,60 +424,149 @@ def dry_run(config: SearchConfig) -> str:
     return "\n".join(lines)
 
 
-def run_search(config: SearchConfig) -> optuna.Study:
-    """Run (or resume) the search described by ``config`` and return its study."""
-    device = resolve_device(config.device)
-    data = load_data(config.data_config, device)
-    space = MnasSpace(config.reference)
-    verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        study = open_study(config)
-        results.write_atomic(
-            config.folder / "config.json",
-            json.dumps(
-                dataclasses.asdict(config) | {"storage": mask_url(config.storage or "")}, indent=2
-            )
-            + "\n",
+def prepare_study(config: SearchConfig) -> optuna.Study:
+    """Open the study, record config.json, and enqueue the reference into a new study."""
+    study = open_study(config)
+    results.write_atomic(
+        config.folder / "config.json",
+        json.dumps(
+            dataclasses.asdict(config) | {"storage": mask_url(config.storage or "")}, indent=2
         )
-        recovered = recover_stale_trials(study)
+        + "\n",
+    )
+    if config.use_reference and not study.get_trials(deepcopy=False):
+        space = MnasSpace(config.reference)
+        study.enqueue_trial(
+            space.params_of(space.reference),
+            user_attrs={"reference": config.reference},
+            skip_if_exists=True,  # workers starting together on a new study enqueue it once
+        )
+    return study
+
+
+class _WithinTotal:
+    """Runs the objective only while the study still needs trials. Workers start trials
+    concurrently, so a trial whose lower-numbered trials already make up the total (finished,
+    running or waiting) is dropped as surplus: the study ends with exactly ``total``."""
+
+    def __init__(self, objective: Objective, total: int) -> None:
+        self.objective = objective
+        self.total = total
+
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
+        live = (TrialState.RUNNING, TrialState.WAITING)
+        claims = sum(
+            t.state in live or results.counts_as_finished(t)
+            for t in trial.study.get_trials(deepcopy=False)
+            if t.number < trial.number
+        )
+        if claims >= self.total:
+            trial.set_user_attr(SURPLUS, True)
+            raise optuna.TrialPruned("the study already has its total")
+        return self.objective(trial)
+
+
+def _optimize(
+    study: optuna.Study,
+    objective: _WithinTotal,
+    config: SearchConfig,
+    callbacks: list[Any],
+    label: str,
+) -> None:
+    """Run trials until the study has ``config.trials`` finished ones (counting every
+    worker's), retrying trials whose worker died and riding out short storage outages."""
+    deadline = None if config.timeout is None else time.monotonic() + config.timeout
+    poll = min(5.0, config.heartbeat / 2)
+    where = repr(mask_url(config.storage or str(config.folder / "journal.log")))
+
+    def step() -> bool:
+        recovered = recover_stale_trials(study, grace=2 * config.heartbeat)
         if recovered:
             print(
-                f"trials {recovered} were stopped mid-way: retrying their parameters",
+                f"{label}trials {recovered} were stopped mid-way: retrying their parameters",
                 file=sys.stderr,
             )
-        if config.use_reference and not study.get_trials(deepcopy=False):
-            study.enqueue_trial(
-                space.params_of(space.reference), user_attrs={"reference": config.reference}
-            )
+        trials = study.get_trials(deepcopy=False)
+        finished = sum(results.counts_as_finished(t) for t in trials)
+        if finished >= config.trials or (deadline is not None and time.monotonic() > deadline):
+            return False
+        waiting = any(t.state == TrialState.WAITING for t in trials)
+        running = sum(t.state == TrialState.RUNNING for t in trials)
+        if not waiting and finished + running >= config.trials:
+            time.sleep(poll)  # the last trials run elsewhere; if their worker dies, retry them
+            return True
+        study.optimize(
+            objective, n_trials=1, catch=(Exception,), callbacks=callbacks, gc_after_trial=True
+        )
+        return True
+
+    while with_backoff(step, where):
+        pass
+
+
+class _TerminateAsInterrupt:
+    """SIGTERM (Slurm's scancel, kill) is handled like Ctrl-C: the running trial fails
+    cleanly, the outputs are written, and re-running the command resumes."""
+
+    def __enter__(self) -> _TerminateAsInterrupt:
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+
+
+def run_search(config: SearchConfig, label: str = "") -> optuna.Study:
+    """Run (or resume) the search described by ``config`` and return its study. With
+    ``config.workers > 1`` the trials are spread over that many processes. ``label`` prefixes
+    this worker's lines."""
+    if config.workers > 1:
+        from nas.workers import run_workers
+
+        return run_workers(config)
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    device = resolve_device(config.device)
+    data = load_data(config.data_config, device)
+    verbosity = optuna.logging.get_verbosity()
+    # Every trial's outcome, a failure's reason included, gets a line of our own; Optuna's
+    # warnings would repeat a failed or interrupted trial with its traceback.
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        study = prepare_study(config)
         outputs = _Outputs(config, data.num_classes, data.in_channels)
         objective = Objective(
-            space,
+            MnasSpace(config.reference),
             data,
             config.train_config,
             config.reward,
             config.deployment,
             seed=config.seed,
             two_objectives=config.sampler == "nsga2",
+            heartbeat=None if has_optuna_heartbeat(config.storage) else config.heartbeat,
         )
-        done = finished_count(study)
-        progress = Progress(config.trials, done, enabled=config.show_progress)
+        progress = Progress(
+            config.trials, finished_count(study), enabled=config.show_progress, label=label
+        )
         try:
-            if done < config.trials:
-                study.optimize(
-                    objective,
-                    n_trials=config.trials - done,
-                    timeout=config.timeout,
-                    catch=(Exception,),
-                    callbacks=[outputs, progress],
-                    gc_after_trial=True,
+            with _TerminateAsInterrupt():
+                _optimize(
+                    study,
+                    _WithinTotal(objective, config.trials),
+                    config,
+                    [outputs, progress],
+                    label,
                 )
         except KeyboardInterrupt:
             progress.close()
             outputs.write(study)
             print(
-                f"\ninterrupted: {finished_count(study)} of {config.trials} trials finished; "
-                "run the same command again to resume",
+                f"\n{label}interrupted: {finished_count(study)} of {config.trials} trials "
+                "finished; the running trial will be retried: run the same command again "
+                "to resume",
                 file=sys.stderr,
             )
             raise
@@ -456,6 +575,35 @@ def run_search(config: SearchConfig) -> optuna.Study:
     finally:
         optuna.logging.set_verbosity(verbosity)
     return study
+
+
+def status(config: SearchConfig) -> str:
+    """Where a study stands, read from its storage by any host: no data loaded, no training."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = open_storage(config.storage, config.folder / "journal.log", config.heartbeat)
+    try:
+        study = optuna.load_study(study_name=config.name, storage=storage)
+    except KeyError:
+        raise ValueError(
+            f"no study {config.name!r} in {mask_url(config.storage or str(config.folder))}"
+        ) from None
+    trials = [t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(SURPLUS)]
+    states = {state: sum(t.state == state for t in trials) for state in TrialState}
+    workers = {t.user_attrs.get("worker") for t in trials if t.state == TrialState.RUNNING}
+    frame = results.trials_frame(study)
+    best = results.best_row(frame)
+    lines = [
+        f"study {config.name!r}: {finished_count(study)} of {config.trials} trials finished "
+        f"({states[TrialState.COMPLETE]} complete, {states[TrialState.PRUNED]} pruned, "
+        f"{states[TrialState.FAIL]} failed); {states[TrialState.RUNNING]} running on "
+        f"{len(workers)} worker(s), {states[TrialState.WAITING]} waiting",
+    ]
+    if best is not None:
+        lines.append(
+            f"best so far: trial {best['number']}, reward {best['reward']:.4f}, accuracy "
+            f"{best['accuracy']:.2%}, {best['flops'] / 1e6:.1f}M FLOPs"
+        )
+    return "\n".join(lines)
 
 
 def summary(study: optuna.Study, config: SearchConfig) -> str:
@@ -612,6 +760,37 @@ def build_parser() -> Parser:
         help="sqlite:///FILE, postgresql://... or redis://... (default: a "
         "journal file in the study's folder)",
     )
+    group = parser.add_argument_group("workers")
+    group.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes on this host, sharing the study (default: one per --devices "
+        "entry, else 1); on the CPU they split the cores",
+    )
+    group.add_argument(
+        "--devices",
+        default=None,
+        help="comma-separated devices, one worker each, round robin (cuda:0,cuda:1)",
+    )
+    group.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads per worker (default: cores / workers)",
+    )
+    group.add_argument(
+        "--heartbeat",
+        type=float,
+        default=HEARTBEAT_SECONDS,
+        help="seconds between a running trial's heartbeats; a trial silent for twice this is "
+        "retried by another worker",
+    )
+    group.add_argument(
+        "--status",
+        action="store_true",
+        help="print how far the study is (from any host sharing --storage) and exit",
+    )
     add("--top-k", type=int, default=10, help="rows of the final table")
     add("--no-progress", action="store_true", help="no progress bar")
     add(
@@ -627,6 +806,10 @@ def config_from_args(args: Any) -> SearchConfig:
     values = {name: value for name, value in vars(args).items() if name in fields}
     values["use_reference"] = not args.no_reference
     values["show_progress"] = not args.no_progress
+    if args.devices is not None:
+        values["devices"] = tuple(d.strip() for d in args.devices.split(",") if d.strip())
+    if args.workers is None:
+        values["workers"] = len(values["devices"]) if args.devices is not None else 1
     return SearchConfig(**values)
 
 
@@ -635,6 +818,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = config_from_args(args)
     if args.dry_run:
         print(dry_run(config))
+        return 0
+    if args.status:
+        print(status(config))
         return 0
     study = run_search(config)
     print(summary(study, config))

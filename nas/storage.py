@@ -12,6 +12,7 @@ import inspect
 import os
 import re
 import socket
+import time
 import warnings
 from pathlib import Path
 
@@ -19,7 +20,8 @@ import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.trial import TrialState
 
-from nas.objective import FAIL_REASON, WORKER, process_start_time
+from nas.heartbeat import HEARTBEAT
+from nas.objective import FAIL_REASON, SURPLUS, WORKER, process_start_time
 
 HEARTBEAT_SECONDS = 30
 MAX_RETRIES = 3
@@ -36,15 +38,30 @@ def mask_url(url: str) -> str:
     return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
-def open_storage(url: str | None, journal_path: Path) -> BaseStorage:
+def scheme_of(url: str | None) -> str:
+    """``journal`` for the default journal file, else the URL's scheme (driver dropped)."""
+    if url is None:
+        return "journal"
+    return url.split(":", 1)[0].split("+", 1)[0].lower()
+
+
+def has_optuna_heartbeat(url: str | None) -> bool:
+    """Whether Optuna keeps heartbeats for this storage (RDB); journals get ours instead."""
+    return scheme_of(url) in ("sqlite", "postgresql")
+
+
+def open_storage(
+    url: str | None, journal_path: Path, heartbeat: float = HEARTBEAT_SECONDS
+) -> BaseStorage:
     """The storage for ``url``, or a journal file at ``journal_path`` when there is none.
-    An unknown scheme, a missing driver or an unreachable server raises ValueError."""
+    RDB storages get Optuna's heartbeat every ``heartbeat`` seconds. An unknown scheme, a
+    missing driver or an unreachable server raises ValueError."""
     if url is None:
         from optuna.storages.journal import JournalFileBackend
 
         journal_path.parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(str(journal_path)))
-    scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    scheme = scheme_of(url)
     shown = mask_url(url)
     if scheme not in SCHEMES:
         raise ValueError(
@@ -57,7 +74,9 @@ def open_storage(url: str | None, journal_path: Path) -> BaseStorage:
         if scheme == "redis":
             from optuna.storages.journal import JournalRedisBackend
 
-            return JournalStorage(JournalRedisBackend(url))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return JournalStorage(JournalRedisBackend(url))  # reads the log: fails here
         # Optuna 4.9 renamed failed_trial_callback; use whichever this Optuna has.
         parameters = inspect.signature(RDBStorage.__init__).parameters
         callback = (
@@ -69,8 +88,8 @@ def open_storage(url: str | None, journal_path: Path) -> BaseStorage:
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return RDBStorage(
                 url,
-                heartbeat_interval=HEARTBEAT_SECONDS,
-                grace_period=2 * HEARTBEAT_SECONDS,
+                heartbeat_interval=max(1, round(heartbeat)),
+                grace_period=max(2, round(2 * heartbeat)),
                 engine_kwargs={"pool_pre_ping": True} if scheme != "sqlite" else None,
                 **{callback: RETRY_CALLBACK(max_retry=MAX_RETRIES)},
             )
@@ -115,22 +134,44 @@ def _alive_here(worker: str) -> bool | None:
     return process_start_time(int(pid_text)) == start
 
 
-def recover_stale_trials(study: optuna.Study, max_retries: int = MAX_RETRIES) -> list[int]:
-    """Give every trial a worker lost another go: RUNNING trials whose process on this host
-    has died are failed, and they and trials failed with no reason of their own (interrupted
-    with Ctrl-C, say) have their parameters enqueued again, once. A candidate whose worker died
-    ``max_retries`` times in a row (the out-of-memory killer, say) fails with that reason."""
+def is_stale(trial: optuna.trial.FrozenTrial, grace: float, now: float | None = None) -> bool:
+    """Whether a RUNNING trial's worker is gone: its process on this host has died, or its
+    last heartbeat (journal storages) is more than ``grace`` seconds old."""
+    worker = trial.user_attrs.get(WORKER)
+    if worker is not None and _alive_here(worker) is False:
+        return True
+    beat = trial.user_attrs.get(HEARTBEAT)
+    if beat is None:
+        return False
+    return (time.time() if now is None else now) - beat > grace
+
+
+def recover_stale_trials(
+    study: optuna.Study,
+    max_retries: int = MAX_RETRIES,
+    grace: float = 2 * HEARTBEAT_SECONDS,
+    now: float | None = None,
+) -> list[int]:
+    """Give every trial a worker lost another go: RUNNING trials whose worker is gone
+    (``is_stale``) are failed, and they and trials failed with no reason of their own
+    (interrupted with Ctrl-C, say) have their parameters enqueued again, once. A candidate
+    whose worker died ``max_retries`` times in a row (the out-of-memory killer, say) fails
+    with that reason."""
     trials = study.get_trials(deepcopy=False)
     # Our retries, and those Optuna's RDB heartbeat callback enqueued.
     retried = {t.user_attrs.get("retry_of") for t in trials}
     retried |= {t.system_attrs.get("failed_trial") for t in trials}
     recovered = []
     for trial in trials:
+        if trial.user_attrs.get(SURPLUS):
+            continue
         if trial.state == TrialState.RUNNING:
-            worker = trial.user_attrs.get(WORKER)
-            if worker is None or _alive_here(worker) is not False:
+            if not is_stale(trial, grace, now):
                 continue
-            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            try:
+                study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                continue  # it finished, or another worker got there first
         elif trial.state != TrialState.FAIL or FAIL_REASON in trial.user_attrs:
             continue
         if trial.number in retried:
@@ -147,6 +188,9 @@ def recover_stale_trials(study: optuna.Study, max_retries: int = MAX_RETRIES) ->
         for key in ("reference", "label"):
             if trial.user_attrs.get(key):
                 attrs[key] = trial.user_attrs[key]
+        # Another worker may be recovering the same trial: look again just before enqueuing.
+        if any(t.user_attrs.get("retry_of") == trial.number for t in study.get_trials()):
+            continue
         study.enqueue_trial(trial.params, user_attrs=attrs, skip_if_exists=False)
         recovered.append(trial.number)
     return recovered

@@ -284,7 +284,8 @@ def test_killed_search_resumes_without_losing_a_finished_trial(tmp_path):
         assert "retried" in row["fail_reason"]
         retry = after[after["retry_of"] == row["number"]]
         assert len(retry) == 1 and retry.iloc[0]["state"] == "COMPLETE"
-        assert retry.iloc[0]["arch"] == row["arch"]
+        if isinstance(row["arch"], str):  # else the kill came before it sampled anything
+            assert retry.iloc[0]["arch"] == row["arch"]
 
 
 def test_winner_builds_for_the_proxy(tmp_path):

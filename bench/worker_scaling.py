@@ -1,0 +1,164 @@
+"""How a search scales with workers, and what each storage costs per trial.
+
+    python bench/worker_scaling.py [--scaling-trials 12] [--storage-trials 2000]
+        [--storages journal,sqlite,postgresql,redis] [--devices cuda,cuda]
+
+Part 1 runs the same tiny search (synthetic data, random sampler) with 1 worker and with 2
+(or one worker per ``--devices`` entry), on the same machine, and prints trials per hour.
+
+Part 2 measures what a search spends per trial outside training, on each storage: the real
+worker loop (stale-trial recovery, the exact-total check, ask/tell, the user attributes, the
+heartbeat, and the trials.csv and best.json rewrite) with an objective that samples and prices
+a candidate but does not train it. It prints milliseconds per trial at the start of the study
+and after ``--storage-trials`` trials, when every lookup has that many trials to read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import torch
+
+from nas import cost, search
+from nas.heartbeat import Heartbeat
+from nas.objective import WORKER, worker_id
+from nas.search import SearchConfig, run_search
+from nas.storage import has_optuna_heartbeat
+from search_spaces import encode
+from search_spaces.mnasnet import MnasSpace
+
+STORAGES = {
+    "journal": None,
+    "sqlite": "sqlite:///{folder}/study.db",
+    "postgresql": "postgresql://postgres@127.0.0.1:5432/test",
+    "redis": "redis://127.0.0.1:6379/0",
+}
+
+
+def tiny(folder: Path, **changes) -> SearchConfig:
+    fields = dict(
+        dataset="synthetic",
+        train_subset=256,
+        val_subset=128,
+        batch_size=64,
+        sampler="random",
+        device="cpu",
+        show_progress=False,
+        results_dir=str(folder),
+        study_name=f"bench-{uuid.uuid4().hex[:10]}",
+    )
+    return SearchConfig(**(fields | changes))
+
+
+def trials_per_hour(config: SearchConfig) -> float:
+    start = time.perf_counter()
+    run_search(config)
+    return config.trials / (time.perf_counter() - start) * 3600
+
+
+class PricedOnly:
+    """Samples and prices a candidate and records what the real objective records, untrained."""
+
+    def __init__(self, heartbeat: float | None) -> None:
+        self.space = MnasSpace()
+        self.heartbeat = heartbeat
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        trial.set_user_attr(WORKER, worker_id())
+        with Heartbeat(trial, self.heartbeat):
+            return self._record(trial)
+
+    def _record(self, trial: optuna.Trial) -> float:
+        arch = self.space.sample(trial)
+        flops = cost.flops(arch)
+        accuracy = 0.5 + 0.4 * (hash(encode(arch)) % 1000) / 1000
+        for key, value in {
+            "arch": encode(arch),
+            "flops": flops,
+            "params": cost.params(arch),
+            "device": "cpu",
+            "accuracy": accuracy,
+            "seconds": 0.0,
+            "images_per_s": 0.0,
+        }.items():
+            trial.set_user_attr(key, value)
+        reward = accuracy * (flops / 400e6) ** -0.07
+        trial.set_user_attr("reward", reward)
+        return reward
+
+
+def storage_overhead(name: str, folder: Path, trials: int, window: int) -> tuple[float, float]:
+    """Median ms per trial over the first and the last ``window`` trials."""
+    url = STORAGES[name]
+    config = tiny(folder, trials=trials, storage=url and url.format(folder=folder))
+    study = search.prepare_study(config)
+    ends: list[float] = []
+    outputs = search._Outputs(config, num_classes=10, in_channels=1)
+
+    def clock(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        ends.append(time.perf_counter())
+
+    start = time.perf_counter()
+    search._optimize(
+        study,
+        search._WithinTotal(
+            PricedOnly(None if has_optuna_heartbeat(config.storage) else config.heartbeat),
+            config.trials,
+        ),
+        config,
+        [outputs, clock],
+        label="",
+    )
+    gaps = [b - a for a, b in zip([start, *ends[:-1]], ends, strict=True)]
+    return statistics.median(gaps[:window]) * 1e3, statistics.median(gaps[-window:]) * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scaling-trials", type=int, default=12)
+    parser.add_argument("--storage-trials", type=int, default=2000)
+    parser.add_argument("--window", type=int, default=100, help="trials per timing window")
+    parser.add_argument("--storages", default=",".join(STORAGES))
+    parser.add_argument(
+        "--devices", default=None, help="comma-separated: part 1 compares 1 worker with these"
+    )
+    parser.add_argument("--skip-scaling", action="store_true")
+    args = parser.parse_args()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        if not args.skip_scaling:
+            devices = tuple(args.devices.split(",")) if args.devices else ("cpu", "cpu")
+            one = tiny(folder, trials=args.scaling_trials, device=devices[0])
+            many = dataclasses.replace(
+                one,
+                study_name=one.study_name + "-many",
+                workers=len(devices),
+                devices=devices,
+            )
+            single = trials_per_hour(one)
+            several = trials_per_hour(many)
+            print(
+                f"tiny proxy (synthetic, 256 images), {args.scaling_trials} trials, "
+                f"device {devices[0]}, {torch.get_num_threads()} threads available:"
+            )
+            print(f"  1 worker : {single:8.0f} trials/hour")
+            print(f"  {len(devices)} workers: {several:8.0f} trials/hour ({several / single:.2f}x)")
+        print(f"\nper-trial overhead without training (median of {args.window} trials):")
+        print(f"  {'storage':<11}{'first trials':>14}{f'at {args.storage_trials}':>14}")
+        for name in args.storages.split(","):
+            if name not in STORAGES:
+                raise SystemExit(f"unknown storage {name!r}: one of {', '.join(STORAGES)}")
+            first, last = storage_overhead(name, folder, args.storage_trials, args.window)
+            print(f"  {name:<11}{first:>11.1f} ms{last:>11.1f} ms", flush=True)
+
+
+if __name__ == "__main__":
+    main()
