@@ -424,16 +424,18 @@ def dry_run(config: SearchConfig) -> str:
     return "\n".join(lines)
 
 
-def prepare_study(config: SearchConfig) -> optuna.Study:
+def prepare_study(config: SearchConfig, write_config: bool = True) -> optuna.Study:
     """Open the study, record config.json, and enqueue the reference into a new study."""
     study = open_study(config)
-    results.write_atomic(
-        config.folder / "config.json",
-        json.dumps(
-            dataclasses.asdict(config) | {"storage": mask_url(config.storage or "")}, indent=2
+    if write_config:
+        results.write_atomic(
+            config.folder / "config.json",
+            json.dumps(
+                dataclasses.asdict(config) | {"storage": mask_url(config.storage or "")},
+                indent=2,
+            )
+            + "\n",
         )
-        + "\n",
-    )
     if config.use_reference and not study.get_trials(deepcopy=False):
         space = MnasSpace(config.reference)
         study.enqueue_trial(
@@ -519,15 +521,23 @@ class _TerminateAsInterrupt:
             signal.signal(signal.SIGTERM, self.previous)
 
 
-def run_search(config: SearchConfig, label: str = "") -> optuna.Study:
+def run_search(config: SearchConfig, worker: int | None = None) -> optuna.Study:
     """Run (or resume) the search described by ``config`` and return its study. With
-    ``config.workers > 1`` the trials are spread over that many processes. ``label`` prefixes
-    this worker's lines."""
-    if config.workers > 1:
+    ``config.workers > 1`` the trials are spread over that many processes, each of which
+    calls this with its ``worker`` index."""
+    label = ""
+    if worker is None and config.workers > 1:
         from nas.workers import run_workers
 
         return run_workers(config)
-    if config.threads is not None:
+    if worker is not None:
+        from nas.workers import worker_devices, worker_threads
+
+        device_name = worker_devices(config)[worker]
+        label = f"[worker {worker} {resolve_device(device_name)}] "
+        config = dataclasses.replace(config, device=device_name, show_progress=False)
+        torch.set_num_threads(worker_threads(config))
+    elif config.threads is not None:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
     data = load_data(config.data_config, device)
@@ -536,7 +546,7 @@ def run_search(config: SearchConfig, label: str = "") -> optuna.Study:
     # warnings would repeat a failed or interrupted trial with its traceback.
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     try:
-        study = prepare_study(config)
+        study = prepare_study(config, write_config=worker is None)
         outputs = _Outputs(config, data.num_classes, data.in_channels)
         objective = Objective(
             MnasSpace(config.reference),

@@ -9,7 +9,6 @@ SIGINT/SIGTERM, and writes the outputs once every worker has stopped.
 
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import os
 import signal
@@ -44,40 +43,36 @@ def worker_threads(config: SearchConfig) -> int:
     return max(1, (cores or 1) // config.workers)
 
 
-def _work(config: SearchConfig, label: str) -> None:
+def _work(config: SearchConfig, index: int) -> None:
     """One worker process."""
     from nas.search import run_search
 
     try:
-        run_search(config, label=label)
+        run_search(config, worker=index)
     except KeyboardInterrupt:
         sys.exit(130)
     except (ValueError, OSError, CommandFailed) as error:
-        print(f"{label}error: {error}", file=sys.stderr)
+        print(f"[worker {index}] error: {error}", file=sys.stderr)
         sys.exit(2 if isinstance(error, ValueError) else 1)
 
 
 def run_workers(config: SearchConfig) -> optuna.Study:
     """Run ``config.workers`` worker processes on the study and wait for them all."""
-    from nas.search import _Outputs, finished_count, prepare_study, resolve_device
+    from nas.search import _Outputs, finished_count, prepare_study
 
     data = load_data(config.data_config, "cpu")  # bad data fails here, once
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = prepare_study(config)
     context = multiprocessing.get_context("spawn")  # CUDA cannot be forked
     processes = []
-    threads = worker_threads(config)
-    for index, device in enumerate(worker_devices(config)):
-        label = f"[worker {index} {resolve_device(device)}] "
-        child = dataclasses.replace(
-            config, workers=1, device=device, devices=None, threads=threads, show_progress=False
-        )
-        process = context.Process(target=_work, args=(child, label), name=f"nas-worker-{index}")
+    for index in range(config.workers):
+        process = context.Process(target=_work, args=(config, index), name=f"nas-worker-{index}")
         process.start()
         processes.append(process)
+    devices = ", ".join(worker_devices(config))
     print(
-        f"{len(processes)} workers on study {config.name!r} ({threads} threads each); "
-        "their trials follow",
+        f"{len(processes)} workers on study {config.name!r} (devices {devices}; "
+        f"{worker_threads(config)} threads each); their trials follow",
         file=sys.stderr,
     )
 

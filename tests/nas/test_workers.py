@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -76,6 +77,8 @@ def test_three_workers_finish_exactly_the_requested_trials(tmp_path, url):
     assert len(frame) == len([t for t in study.get_trials() if not t.user_attrs.get("surplus")])
     assert frame.loc[frame["number"] == 0, "reference"].item() == "efficientnet_b0"
     assert frame["worker"].dropna().nunique() >= 2  # the work really was shared
+    recorded = json.loads((tmp_path / name / "config.json").read_text())
+    assert recorded["workers"] == 3  # the parent's settings, not a worker's
     # Running it again finds the study complete and trains nothing more.
     again = run_search(config)
     assert len(again.get_trials()) == len(study.get_trials())
