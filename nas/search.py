@@ -482,6 +482,12 @@ def _optimize(
     where = repr(mask_url(config.storage or str(config.folder / "journal.log")))
 
     def step() -> bool:
+        if has_optuna_heartbeat(config.storage):
+            # Optuna does this when a trial starts; a worker waiting for the last trials
+            # elsewhere must do it too, or one whose worker died is waited for forever.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
         recovered = recover_stale_trials(study, grace=2 * config.heartbeat)
         if recovered:
             print(
