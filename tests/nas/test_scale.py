@@ -208,9 +208,20 @@ def test_dry_run_prints_the_grid_and_family(capsys):
         (["--baseline", "nope"], "'nope' is neither a baseline"),
         (["--baseline", "missing/best.json"], "'missing/best.json' does not exist"),
         (["--ablation-factor", "0.5"], "--ablation-factor=0.5 is invalid"),
+        (["--baseline", "stem32-ir_r1-head1280"], "bad architecture string"),
+        (["--baseline", "BROKEN.json"], "is not valid JSON"),
+        (["--baseline", "NOTARCH.json"], "architecture file"),
     ],
 )
-def test_bad_flags_give_one_line_and_exit_2(capsys, argv, message):
+def test_bad_flags_give_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    (tmp_path / "broken.json").write_text('{"arch": {"stem": 32')
+    (tmp_path / "notarch.json").write_text('{"arch": {"stem": "wide"}}')
+    argv = [
+        arg.replace("BROKEN.json", str(tmp_path / "broken.json")).replace(
+            "NOTARCH.json", str(tmp_path / "notarch.json")
+        )
+        for arg in argv
+    ]
     code = run(main, PROG, [*argv, "--dry-run"])
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1

@@ -167,9 +167,16 @@ def test_changed_settings_refuse_to_resume(tmp_path):
         (["--storage", "mysql://u:secret@h/db"], "'mysql://u:***@h/db' is not supported"),
         (["--dataset", "imagefolder:/no/such/folder"], "/no/such/folder"),
         (["--epochs", "abc"], "argument --epochs: invalid float value: 'abc'"),
+        (["--dataset", "imagefolder:EMPTY"], "has no class folders"),
+        (["--workers", "0"], "--workers=0 is invalid"),
+        (["--heartbeat", "0"], "--heartbeat=0.0 is invalid"),
+        (["--devices", "tpu:0"], "--devices='tpu:0' is invalid"),
+        (["--storage", "redis://:secret@127.0.0.1:1/0"], "'redis://:***@127.0.0.1:1/0'"),
     ],
 )
 def test_bad_flags_give_one_line_and_exit_2(tmp_path, capsys, argv, message):
+    (tmp_path / "empty").mkdir()
+    argv = [arg.replace("EMPTY", str(tmp_path / "empty")) for arg in argv]
     try:
         code = run(main, PROG, [*argv, "--results-dir", str(tmp_path), "--no-progress"])
     except SystemExit as exit_:  # argparse's own checks exit from parse_args
