@@ -9,8 +9,9 @@ Part 1 runs the same tiny search (synthetic data, random sampler) with 1 worker 
 Part 2 measures what a search spends per trial outside training, on each storage: the real
 worker loop (stale-trial recovery, the exact-total check, ask/tell, the user attributes, the
 heartbeat, and the trials.csv and best.json rewrite) with an objective that samples and prices
-a candidate but does not train it. It prints milliseconds per trial at the start of the study
-and after ``--storage-trials`` trials, when every lookup has that many trials to read.
+a candidate but does not train it. It prints milliseconds per trial (the median of
+``--window`` trials) on a new study and on one holding ``--storage-trials`` trials, when every
+lookup has that many to read (the trials in between are copied in with ``add_trials``).
 """
 
 from __future__ import annotations
@@ -94,37 +95,57 @@ class PricedOnly:
         return reward
 
 
-def storage_overhead(name: str, folder: Path, trials: int, window: int) -> tuple[float, float]:
-    """Median ms per trial over the first and the last ``window`` trials."""
-    url = STORAGES[name]
-    config = tiny(folder, trials=trials, storage=url and url.format(folder=folder))
-    study = search.prepare_study(config)
+def _timed_window(study: optuna.Study, config: SearchConfig, trials: int) -> float:
+    """Median seconds per trial of the real worker loop, run until the study has
+    ``trials`` finished trials."""
     ends: list[float] = []
-    outputs = search._Outputs(config, num_classes=10, in_channels=1)
 
     def clock(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         ends.append(time.perf_counter())
 
+    objective = PricedOnly(None if has_optuna_heartbeat(config.storage) else config.heartbeat)
+    outputs = search._Outputs(config, num_classes=10, in_channels=1)
     start = time.perf_counter()
     search._optimize(
         study,
-        search._WithinTotal(
-            PricedOnly(None if has_optuna_heartbeat(config.storage) else config.heartbeat),
-            config.trials,
-        ),
-        config,
+        search._WithinTotal(objective, trials),
+        dataclasses.replace(config, trials=trials),
         [outputs, clock],
         label="",
     )
     gaps = [b - a for a, b in zip([start, *ends[:-1]], ends, strict=True)]
-    return statistics.median(gaps[:window]) * 1e3, statistics.median(gaps[-window:]) * 1e3
+    return statistics.median(gaps)
+
+
+def storage_overhead(name: str, folder: Path, trials: int, window: int) -> tuple[float, float]:
+    """Median ms per trial over ``window`` trials on a new study, and over ``window`` more
+    once the study holds ``trials`` (the ones between are copied in with ``add_trials``)."""
+    url = STORAGES[name]
+    config = tiny(folder, trials=trials, storage=url and url.format(folder=folder))
+    study = search.prepare_study(config)
+    first = _timed_window(study, config, window)
+    done = study.get_trials(deepcopy=False)
+    filler = []
+    while len(done) + len(filler) < trials - window:
+        model = done[len(filler) % len(done)]
+        filler.append(
+            optuna.trial.create_trial(
+                params=model.params,
+                distributions=model.distributions,
+                value=model.value,
+                user_attrs={k: v for k, v in model.user_attrs.items() if k != "reference"},
+            )
+        )
+    study.add_trials(filler)
+    last = _timed_window(study, config, trials)
+    return first * 1e3, last * 1e3
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scaling-trials", type=int, default=12)
     parser.add_argument("--storage-trials", type=int, default=2000)
-    parser.add_argument("--window", type=int, default=100, help="trials per timing window")
+    parser.add_argument("--window", type=int, default=30, help="trials per timing window")
     parser.add_argument("--storages", default=",".join(STORAGES))
     parser.add_argument(
         "--devices", default=None, help="comma-separated: part 1 compares 1 worker with these"
