@@ -22,6 +22,7 @@ from nas.data import IMAGE_EXTENSIONS, DataConfig, load_data
 from search_spaces.network import ArchNet
 
 CAM_DATASETS = ("fashion-mnist", "synthetic", "cifar10")
+FLAT_TOLERANCE = 1e-4  # a map whose range is below this fraction of its magnitude is flat
 
 
 @torch.no_grad()
@@ -44,8 +45,20 @@ def class_activation_maps(
     if normalize:
         low = maps.amin(dim=(1, 2), keepdim=True)
         span = maps.amax(dim=(1, 2), keepdim=True) - low
-        maps = torch.where(span > 0, (maps - low) / span.clamp_min(1e-12), torch.zeros_like(maps))
+        # A map flat but for rounding (a 1x1 feature map upsampled) must not be stretched
+        # into a pattern of float noise: it says nothing about where the network looks.
+        scale = maps.abs().amax(dim=(1, 2), keepdim=True)
+        flat = span <= FLAT_TOLERANCE * scale.clamp_min(1e-30)
+        maps = torch.where(flat, torch.zeros_like(maps), (maps - low) / span.clamp_min(1e-30))
     return maps, classes, probabilities
+
+
+@torch.no_grad()
+def feature_map_size(model: ArchNet, channels: int, image_size: int) -> tuple[int, int]:
+    """The (h, w) of the head's feature map that the CAM is read from, for this input size."""
+    model.eval()
+    probe = torch.zeros(1, channels, image_size, image_size)
+    return tuple(model.forward_features(probe).shape[-2:])
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +79,7 @@ class CamColumn:
     maps: np.ndarray
     classes: tuple[str, ...]
     probabilities: np.ndarray
+    feature_size: tuple[int, int] = (0, 0)  # the head's feature map (h, w) the CAM is read from
 
 
 def folder_images(folder: str | Path, count: int) -> list[SourceImage]:
@@ -155,6 +169,7 @@ def checkpoint_column(folder: str | Path, sources: Sequence[SourceImage]) -> Cam
     maps, classes, probabilities = class_activation_maps(model, tensor)
     names = info.class_names
     return CamColumn(
+        feature_size=feature_map_size(model, info.in_channels, tensor.shape[-1]),
         title=column_title(folder, info),
         inputs=display,
         maps=maps.numpy(),

@@ -711,6 +711,13 @@ def cam_output(report: _Report, cam: CamConfig) -> None:
     else:
         sources = cams.dataset_images(cam.dataset or "", cam.count, cam.data_dir, cam.seed)
     columns = [cams.checkpoint_column(folder, sources) for folder in cam.checkpoints]
+    for column in columns:
+        if max(column.feature_size) < 2:
+            report.note(
+                f"{column.title}: its last feature map is 1x1 at {column.inputs.shape[1]} px, "
+                "so its CAM cannot show where it looks (drawn flat); CAMs need inputs the "
+                "network leaves at least 2x2, such as 64 px and up"
+            )
     report.heading("Class activation maps")
     report.figure(
         "cam.png",

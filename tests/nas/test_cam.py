@@ -171,3 +171,19 @@ def test_bad_cam_input_is_one_line_and_exit_2(argv, message, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0], err
     assert not (tmp_path / "missing").exists()
+
+
+def test_a_one_by_one_feature_map_gives_a_flat_map_not_stretched_noise():
+    import baselines
+    from nas.cam import class_activation_maps, feature_map_size
+    from search_spaces import build_model
+
+    torch.manual_seed(0)
+    model = build_model(baselines.get("efficientnet_b0"), num_classes=10, in_channels=1)
+    torch.nn.init.normal_(model.classifier.weight)  # so the map is not zero to begin with
+    assert feature_map_size(model, 1, 28) == (1, 1)
+    assert feature_map_size(model, 1, 64) == (2, 2)
+    maps, _, _ = class_activation_maps(model, torch.randn(3, 1, 28, 28))
+    assert maps.shape == (3, 28, 28) and torch.count_nonzero(maps) == 0
+    maps, _, _ = class_activation_maps(model, torch.randn(3, 1, 64, 64))
+    assert maps.amax() == 1 and maps.amin() == 0  # a real 2x2 map still spans [0, 1]
