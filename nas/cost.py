@@ -11,15 +11,14 @@ touch the input run and are counted (search_spaces.blocks.SameConv2d); at 224x22
 from __future__ import annotations
 
 import contextlib
-import logging
 import statistics
 import time
-import warnings
 from collections.abc import Iterator
 
 import torch
 from torch import nn
 
+from nas.logs import quiet
 from search_spaces.blocks import effective_kernel, squeeze_channels
 from search_spaces.network import STEM_KERNEL, STEM_STRIDE, build_model
 from search_spaces.spec import ArchSpec, LayerSpec, layer_plan
@@ -125,20 +124,6 @@ def params(arch: ArchSpec, num_classes: int = 1000, in_channels: int = 3) -> int
     return _tally(arch, _resolve(arch, None), in_channels, num_classes).params
 
 
-@contextlib.contextmanager
-def _quiet_fvcore() -> Iterator[None]:
-    """fvcore traces with TorchScript, which warns about its own deprecation: hide the noise."""
-    logger = logging.getLogger("fvcore")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logger.setLevel(level)
-
-
 def fvcore_flops(
     arch_or_module: ArchSpec | nn.Module,
     resolution: int | None = None,
@@ -163,7 +148,7 @@ def fvcore_flops(
     try:
         device = next(model.parameters()).device
         sample = torch.zeros(1, in_channels, size, size, device=device)
-        with _quiet_fvcore(), torch.no_grad():
+        with quiet("fvcore"), torch.no_grad():
             from fvcore.nn import FlopCountAnalysis  # slow to import: only when asked for
 
             analysis = FlopCountAnalysis(model, sample)

@@ -13,10 +13,7 @@ initialised, ARCH trained on the proxy data first (``--train``), or a checkpoint
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,9 +24,10 @@ from nas import checkpoint
 from nas.checkpoint import CheckpointInfo
 from nas.cli import CommandFailed, Parser, resolve_arch, run
 from nas.data import load_data
+from nas.logs import quiet
 from nas.search import SearchConfig, add_proxy_arguments, resolve_device
 from nas.timm_format import timm_snippet, timm_state_dict
-from nas.train import TrainingFailed, train
+from nas.train import TrainingFailed, build_for, train
 from search_spaces import ArchSpec, build_model, encode
 from search_spaces.network import ArchNet
 
@@ -137,14 +135,7 @@ def trained_network(arch: ArchSpec, proxy: SearchConfig, label: str = "architect
     held-out images is ``info.metrics["accuracy"]``."""
     data = load_data(proxy.data_config, resolve_device(proxy.device))
     config = proxy.train_config
-    torch.manual_seed(proxy.seed)
-    model = build_model(
-        arch,
-        num_classes=data.num_classes,
-        in_channels=data.in_channels,
-        dropout=config.dropout,
-        drop_path=config.drop_path,
-    )
+    model = build_for(arch, data, config, seed=proxy.seed)
     try:
         result = train(model, data, config, seed=proxy.seed)
     except TrainingFailed as error:
@@ -215,20 +206,6 @@ def _onnx_modules() -> tuple[Any, Any]:
     return onnx, onnxruntime
 
 
-@contextlib.contextmanager
-def _quiet_exporter() -> Iterator[None]:
-    """torch's ONNX exporter warns about much that does not concern a finished network."""
-    logger = logging.getLogger("torch.onnx")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logger.setLevel(level)
-
-
 def export_onnx(network: Network, path: str | Path) -> Path:
     """Write the network as ONNX: input ``images`` (batch, C, H, W) with a dynamic batch,
     output ``logits``; weights inside the file."""
@@ -239,7 +216,7 @@ def export_onnx(network: Network, path: str | Path) -> Path:
     size = info.image_size
     example = torch.randn(ONNX_EXAMPLE_BATCH, info.in_channels, size, size)
     try:
-        with _quiet_exporter():
+        with quiet("torch.onnx"):
             torch.onnx.export(
                 network.model.eval(),
                 (example,),

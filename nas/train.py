@@ -247,12 +247,17 @@ def train_arch(
     report: Callable[[float, int, bool], None] | None = None,
 ) -> TrainResult:
     """Build ``arch`` for ``data`` (seeded) and train it: one candidate's whole proxy run."""
+    model = build_for(arch, data, config, seed)
+    return train(model, data, config, seed=seed, report=report)
+
+
+def build_for(arch: ArchSpec, data: ProxyData, config: TrainConfig, seed: int = 0) -> nn.Module:
+    """``arch`` built for ``data``'s classes and channels, its initial weights seeded."""
     torch.manual_seed(seed)
-    model = build_model(
+    return build_model(
         arch,
         num_classes=data.num_classes,
         in_channels=data.in_channels,
         dropout=config.dropout,
         drop_path=config.drop_path,
     )
-    return train(model, data, config, seed=seed, report=report)
