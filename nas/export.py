@@ -25,7 +25,7 @@ from nas.checkpoint import CheckpointInfo
 from nas.cli import CommandFailed, Parser, resolve_arch, run
 from nas.data import load_data
 from nas.logs import quiet
-from nas.search import SearchConfig, add_proxy_arguments, resolve_device
+from nas.search import PROXY_FLAGS, SearchConfig, add_proxy_arguments, resolve_device
 from nas.timm_format import timm_snippet, timm_state_dict
 from nas.train import TrainingFailed, build_for, train
 from search_spaces import ArchSpec, build_model, encode
@@ -41,18 +41,6 @@ ONNX_OUTPUT = "logits"
 ONNX_EXAMPLE_BATCH = 2
 ONNX_CHECK_BATCH = 3  # not the example's batch: the check also exercises the dynamic batch axis
 ONNX_TOLERANCE = 1e-3  # relative to the largest magnitude of the output compared
-PROXY_FLAGS = (
-    "dataset",
-    "data_dir",
-    "preset",
-    "train_subset",
-    "val_subset",
-    "epochs",
-    "batch_size",
-    "lr",
-    "optimizer",
-    "device",
-)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from nas.scaling import (
     scale,
 )
 from nas.search import (
+    PROXY_FLAGS,
     SearchConfig,
     add_proxy_arguments,
     finished_count,
@@ -695,16 +696,7 @@ def build_parser() -> Parser:
 
 def config_from_args(args: Any) -> ScaleConfig:
     proxy_fields = {
-        "dataset",
-        "data_dir",
-        "preset",
-        "train_subset",
-        "val_subset",
-        "epochs",
-        "batch_size",
-        "lr",
-        "optimizer",
-        "device",
+        *PROXY_FLAGS,
         "seed",
         "results_dir",
         "study_name",

@@ -638,6 +638,21 @@ def summary(study: optuna.Study, config: SearchConfig) -> str:
     return "\n".join(lines)
 
 
+# The flags add_proxy_arguments adds: every command that trains candidates takes them.
+PROXY_FLAGS = (
+    "dataset",
+    "data_dir",
+    "preset",
+    "train_subset",
+    "val_subset",
+    "epochs",
+    "batch_size",
+    "lr",
+    "optimizer",
+    "device",
+)
+
+
 def add_proxy_arguments(parser: Parser) -> None:
     """The proxy data and training flags, shared by every command that trains candidates."""
     group = parser.add_argument_group("proxy data and training")
