@@ -1,91 +1,189 @@
 """Does the proxy rank candidates as longer training would?
 
-    python bench/fidelity.py [--archs 8] [--long-factor 5] [--dataset fashion-mnist]
+    python bench/fidelity.py [--archs 8] [--preset cpu] [--long-factor 5] [--long-seeds 1]
+        [--short-seeds 1] [--device cpu] [--long-device DEVICE] [--jobs 1] [--long-jobs 1]
 
-Trains the reference and random samples of the default space twice, with the default CPU proxy
-(preset cpu) and with a budget ``--long-factor`` times larger in images seen (2 epochs on
-``long-factor / 2`` times the images), evaluated on the same held-out validation images, and
-prints both accuracies and the rank agreement: Kendall tau and Spearman rho.
+Trains the reference and random samples of the default space with a search preset (the proxy,
+exactly what ``python -m nas.search --preset P`` trains) and with a budget ``--long-factor``
+times larger in images seen (the yardstick: 2 epochs on more images, or more epochs once the
+training set is used up), all scored on the same held-out validation images. Prints both
+accuracies and the rank agreement, Kendall tau and Spearman rho.
+
+The yardstick is the mean of ``--long-seeds`` runs, so that its own seed noise does not count
+against the proxy. With ``--short-seeds`` above 1 the proxy is run with several seeds too and
+tau is printed for each: its spread is how much a single search's ranking can be trusted.
+Runs go to ``--jobs`` processes on ``--device`` and ``--long-jobs`` on ``--long-device``.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
+import os
+import statistics
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import get_context
 
 import pandas as pd
 import torch
 from scipy.stats import kendalltau, spearmanr
 
-from nas.data import load_data
-from nas.search import SearchConfig
+from nas.data import DataConfig, load_data
+from nas.search import PRESETS, SearchConfig
 from nas.train import TrainConfig, train_arch
-from search_spaces import encode
+from search_spaces import ArchSpec, encode
 from search_spaces.mnasnet import MnasSpace
 
 
-def run(arch, data, config: TrainConfig, seed: int) -> tuple[float, float]:
-    result = train_arch(arch, data, config, seed=seed)
-    return result.accuracy, result.seconds
+@dataclasses.dataclass(frozen=True)
+class Run:
+    network: int
+    budget: str  # "short" or "long"
+    seed: int
+    arch: ArchSpec
+    data: DataConfig
+    train: TrainConfig
+    device: str
+
+
+@functools.cache
+def _data(config: DataConfig, device: str):
+    return load_data(config, device)
+
+
+def _init_worker(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def train_run(run: Run) -> tuple[Run, float, float]:
+    result = train_arch(run.arch, _data(run.data, run.device), run.train, seed=run.seed)
+    return run, result.accuracy, result.seconds
+
+
+def long_budget(short_images: int, short_epochs: float, factor: float, available: int):
+    """Images and epochs seeing ``factor`` times the short budget's images: 2 epochs on more
+    images, or more epochs on all of them once the training set runs out."""
+    seen = short_images * short_epochs * factor
+    images = min(int(seen / 2), available)
+    return images, seen / images
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--archs", type=int, default=8, help="networks, the reference included")
+    parser.add_argument("--preset", default="cpu", choices=tuple(PRESETS), help="the proxy")
     parser.add_argument(
         "--long-factor", type=float, default=5.0, help="long budget / short budget, in images seen"
     )
+    parser.add_argument("--long-seeds", type=int, default=1, help="yardstick runs per network")
+    parser.add_argument("--short-seeds", type=int, default=1, help="proxy runs per network")
     parser.add_argument("--dataset", default="fashion-mnist")
+    parser.add_argument("--data-dir", default=None)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", help="where the proxy runs")
+    parser.add_argument("--long-device", default=None, help="where the yardstick runs")
+    parser.add_argument("--jobs", type=int, default=1, help="processes on --device")
+    parser.add_argument("--long-jobs", type=int, default=1, help="processes on --long-device")
     parser.add_argument("--csv", default=None, help="also write the table here")
     args = parser.parse_args()
+    long_device = args.long_device or args.device
 
-    search = SearchConfig(dataset=args.dataset, seed=args.seed, device=args.device)
-    short = search.train_config  # exactly what python -m nas.search trains with
-    short_images = search.data_config.train_subset
-    long_epochs = 2.0
-    long_images = int(short_images * short.epochs * args.long_factor / long_epochs)
-    long = dataclasses.replace(short, epochs=long_epochs)
-    short_data = load_data(search.data_config, args.device)
-    long_data = load_data(
-        dataclasses.replace(search.data_config, train_subset=long_images), args.device
+    search = SearchConfig(
+        dataset=args.dataset, data_dir=args.data_dir, seed=args.seed, preset=args.preset
     )
+    short = search.train_config  # exactly what python -m nas.search trains with
+    short_data = search.data_config
+    everything = load_data(dataclasses.replace(short_data, train_subset=None), "cpu")
+    available = everything.train_images.shape[0]
+    short_images = short_data.train_subset or available
+    long_images, long_epochs = long_budget(short_images, short.epochs, args.long_factor, available)
+    long = dataclasses.replace(short, epochs=long_epochs, evaluations=1)
+    long_data = dataclasses.replace(short_data, train_subset=long_images)
 
     space = MnasSpace()
     archs = [space.reference] + [
         space.sample_random(args.seed * 1000 + i) for i in range(args.archs - 1)
     ]
+    names = ["efficientnet_b0"] + [f"sample {i}" for i in range(1, args.archs)]
+    runs = [
+        Run(i, "short", 1000 * s + i, arch, short_data, short, args.device)
+        for s in range(args.short_seeds)
+        for i, arch in enumerate(archs)
+    ] + [
+        Run(i, "long", 1000 * s + i, arch, long_data, long, long_device)
+        for s in range(args.long_seeds)
+        for i, arch in enumerate(archs)
+    ]
+    cores = os.cpu_count() or 1
+    pools = {}
+    for device, jobs in ((args.device, args.jobs), (long_device, args.long_jobs)):
+        if device not in pools:
+            threads = max(1, cores // jobs) if device == "cpu" else 1
+            pools[device] = ProcessPoolExecutor(
+                jobs, get_context("spawn"), initializer=_init_worker, initargs=(threads,)
+            )
+    start = time.perf_counter()
+    futures: list[Future] = [pools[run.device].submit(train_run, run) for run in runs]
+    accuracy: dict[tuple[int, str, int], float] = {}
+    seconds: dict[tuple[int, str], list[float]] = {}
+    for future in futures:
+        run, acc, secs = future.result()
+        accuracy[run.network, run.budget, run.seed // 1000] = acc
+        seconds.setdefault((run.network, run.budget), []).append(secs)
+        print(
+            f"{names[run.network]:>16} {run.budget:<5} seed {run.seed // 1000}: {acc:.2%} "
+            f"({secs:.0f} s on {run.device})",
+            flush=True,
+        )
+    for pool in pools.values():
+        pool.shutdown()
+
     rows = []
-    for index, arch in enumerate(archs):
-        short_acc, short_s = run(arch, short_data, short, seed=index)
-        long_acc, long_s = run(arch, long_data, long, seed=index)
+    for i, arch in enumerate(archs):
+        shorts = [accuracy[i, "short", s] for s in range(args.short_seeds)]
+        longs = [accuracy[i, "long", s] for s in range(args.long_seeds)]
         rows.append(
             {
-                "arch": "efficientnet_b0" if index == 0 else f"sample {index}",
-                "short_acc": short_acc,
-                "long_acc": long_acc,
-                "short_s": short_s,
-                "long_s": long_s,
+                "arch": names[i],
+                **{f"short_acc_{s}": acc for s, acc in enumerate(shorts)},
+                "long_acc": statistics.fmean(longs),
+                "long_spread": max(longs) - min(longs),
+                "short_s": statistics.fmean(seconds[i, "short"]),
+                "long_s": statistics.fmean(seconds[i, "long"]),
                 "string": encode(arch),
             }
         )
-        print(
-            f"{rows[-1]['arch']:>16}: short {short_acc:.2%} ({short_s:.0f} s)   "
-            f"long {long_acc:.2%} ({long_s:.0f} s)",
-            flush=True,
-        )
     frame = pd.DataFrame(rows)
-    tau = kendalltau(frame["short_acc"], frame["long_acc"]).statistic
-    rho = spearmanr(frame["short_acc"], frame["long_acc"]).statistic
+    print()
+    shown = ["arch", *[f"short_acc_{s}" for s in range(args.short_seeds)], "long_acc"]
+    if args.long_seeds > 1:
+        shown.append("long_spread")
     print(
-        f"\nshort: preset cpu, {short_images} images x {short.epochs:g} epoch; "
-        f"long: {long_images} images x {long_epochs:g} epochs "
-        f"({args.long_factor:g}x the images seen); validation: "
-        f"{search.data_config.val_subset} held-out images of {args.dataset}; "
-        f"device {args.device}, {torch.get_num_threads()} threads"
+        frame[shown + ["short_s", "long_s"]].to_string(
+            index=False,
+            formatters={c: "{:.2%}".format for c in shown[1:]}
+            | {"short_s": "{:.0f}".format, "long_s": "{:.0f}".format},
+        )
     )
-    print(f"Kendall tau {tau:.3f}   Spearman rho {rho:.3f}   over {len(frame)} networks")
+    print(
+        f"\nshort: preset {args.preset}, {short_images} images x {short.epochs:g} epochs on "
+        f"{args.device}; long: {long_images} images x {long_epochs:g} epochs "
+        f"({args.long_factor:g}x the images seen), mean of {args.long_seeds} seed(s) on "
+        f"{long_device}; validation: {short_data.val_subset} held-out images of {args.dataset}; "
+        f"{cores} cores, {args.jobs} + {args.long_jobs} processes; "
+        f"{time.perf_counter() - start:.0f} s in all"
+    )
+    taus = []
+    for s in range(args.short_seeds):
+        tau = kendalltau(frame[f"short_acc_{s}"], frame["long_acc"]).statistic
+        rho = spearmanr(frame[f"short_acc_{s}"], frame["long_acc"]).statistic
+        taus.append(tau)
+        print(f"proxy seed {s}: Kendall tau {tau:.3f}   Spearman rho {rho:.3f}")
+    if args.short_seeds > 1:
+        print(f"mean Kendall tau {statistics.fmean(taus):.3f} over {args.short_seeds} proxy seeds")
+    print(f"over {len(frame)} networks")
     if args.csv:
         frame.to_csv(args.csv, index=False)
 

@@ -2,9 +2,11 @@
 
     python bench/worker_scaling.py [--scaling-trials 12] [--storage-trials 2000]
         [--storages journal,sqlite,postgresql,redis] [--devices cuda,cuda]
+        [--dataset synthetic] [--train-subset 256] [--skip-scaling] [--skip-storage]
 
-Part 1 runs the same tiny search (synthetic data, random sampler) with 1 worker and with 2
-(or one worker per ``--devices`` entry), on the same machine, and prints trials per hour.
+Part 1 runs the same small search (random sampler; by default 256 synthetic images, one epoch)
+with 1 worker and with 2 (or one worker per ``--devices`` entry, a device named several times
+being shared), on the same machine, and prints trials per hour.
 
 Part 2 measures what a search spends per trial outside training, on each storage: the real
 worker loop (stale-trial recovery, the exact-total check, ask/tell, the user attributes, the
@@ -48,6 +50,7 @@ def tiny(folder: Path, **changes) -> SearchConfig:
         dataset="synthetic",
         train_subset=256,
         val_subset=128,
+        epochs=1.0,
         batch_size=64,
         sampler="random",
         device="cpu",
@@ -150,14 +153,25 @@ def main() -> None:
     parser.add_argument(
         "--devices", default=None, help="comma-separated: part 1 compares 1 worker with these"
     )
+    parser.add_argument("--dataset", default="synthetic", help="part 1's proxy data")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--train-subset", type=int, default=256, help="part 1's training images")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--skip-storage", action="store_true")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         if not args.skip_scaling:
             devices = tuple(args.devices.split(",")) if args.devices else ("cpu", "cpu")
-            one = tiny(folder, trials=args.scaling_trials, device=devices[0])
+            one = tiny(
+                folder,
+                trials=args.scaling_trials,
+                device=devices[0],
+                dataset=args.dataset,
+                data_dir=args.data_dir,
+                train_subset=args.train_subset,
+            )
             many = dataclasses.replace(
                 one,
                 study_name=one.study_name + "-many",
@@ -167,11 +181,14 @@ def main() -> None:
             single = trials_per_hour(one)
             several = trials_per_hour(many)
             print(
-                f"tiny proxy (synthetic, 256 images), {args.scaling_trials} trials, "
-                f"device {devices[0]}, {torch.get_num_threads()} threads available:"
+                f"proxy: {args.dataset}, {args.train_subset} images x 1 epoch, "
+                f"{args.scaling_trials} trials, devices {','.join(devices)}, "
+                f"{torch.get_num_threads()} threads available:"
             )
             print(f"  1 worker : {single:8.0f} trials/hour")
             print(f"  {len(devices)} workers: {several:8.0f} trials/hour ({several / single:.2f}x)")
+        if args.skip_storage:
+            return
         print(f"\nper-trial overhead without training (median of {args.window} trials):")
         print(f"  {'storage':<11}{'first trials':>14}{f'at {args.storage_trials}':>14}")
         for name in args.storages.split(","):

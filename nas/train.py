@@ -46,6 +46,9 @@ class TrainConfig:
     bn_recalibration_batches: int = 20
     eval_batch_size: int = 512
     evaluations: int | None = None  # validation points; default one per (started) epoch
+    # Off: every candidate is a new network. On an H100 autotuning B0's first steps took
+    # 7-37 s (bench/cuda_settings.py) and a search's trials took as long with it as without.
+    cudnn_benchmark: bool = False
 
     def __post_init__(self) -> None:
         positive = {
@@ -166,7 +169,7 @@ def train(
     start = time.perf_counter()
     model.to(device)
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
+        torch.backends.cudnn.benchmark = config.cudnn_benchmark
         model.to(memory_format=torch.channels_last)
     generator = torch.Generator(device=device).manual_seed(seed)
     train_size = data.train_images.shape[0]
