@@ -2,6 +2,7 @@
 
     python bench/fidelity.py [--archs 8] [--preset cpu] [--long-factor 5] [--long-seeds 1]
         [--short-seeds 1] [--device cpu] [--long-device DEVICE] [--jobs 1] [--long-jobs 1]
+        [--lr LR] [--yardstick CSV]
 
 Trains the reference and random samples of the default space with a search preset (the proxy,
 exactly what ``python -m nas.search --preset P`` trains) and with a budget ``--long-factor``
@@ -12,7 +13,13 @@ accuracies and the rank agreement, Kendall tau and Spearman rho.
 The yardstick is the mean of ``--long-seeds`` runs, so that its own seed noise does not count
 against the proxy. With ``--short-seeds`` above 1 the proxy is run with several seeds too and
 tau is printed for each: its spread is how much a single search's ranking can be trusted.
-Runs go to ``--jobs`` processes on ``--device`` and ``--long-jobs`` on ``--long-device``.
+Runs go to ``--jobs`` processes on ``--device`` and ``--long-jobs`` on ``--long-device`` (one
+pool of ``--jobs`` where the two are the same).
+
+The yardstick is the expensive half. ``--yardstick CSV`` takes its accuracies from an earlier
+run's ``--csv`` instead (matched by architecture string), to compare proxy variants (``--lr``
+overrides the proxy's learning rate) against one yardstick. bench/fidelity_cpu_yardstick.csv
+holds one: B0 and 7 samples, 25,000 images x 2 epochs, AdamW 3e-3, seed 1000, on the CPU.
 """
 
 from __future__ import annotations
@@ -86,6 +93,8 @@ def main() -> None:
     parser.add_argument("--long-device", default=None, help="where the yardstick runs")
     parser.add_argument("--jobs", type=int, default=1, help="processes on --device")
     parser.add_argument("--long-jobs", type=int, default=1, help="processes on --long-device")
+    parser.add_argument("--lr", type=float, default=None, help="the proxy's learning rate")
+    parser.add_argument("--yardstick", default=None, help="long accuracies from this --csv")
     parser.add_argument("--csv", default=None, help="also write the table here")
     args = parser.parse_args()
     long_device = args.long_device or args.device
@@ -94,12 +103,15 @@ def main() -> None:
         dataset=args.dataset, data_dir=args.data_dir, seed=args.seed, preset=args.preset
     )
     short = search.train_config  # exactly what python -m nas.search trains with
+    long = dataclasses.replace(short, evaluations=1)
+    if args.lr is not None:
+        short = dataclasses.replace(short, lr=args.lr)
     short_data = search.data_config
     everything = load_data(dataclasses.replace(short_data, train_subset=None), "cpu")
     available = everything.train_images.shape[0]
     short_images = short_data.train_subset or available
     long_images, long_epochs = long_budget(short_images, short.epochs, args.long_factor, available)
-    long = dataclasses.replace(short, epochs=long_epochs, evaluations=1)
+    long = dataclasses.replace(long, epochs=long_epochs)
     long_data = dataclasses.replace(short_data, train_subset=long_images)
 
     space = MnasSpace()
@@ -107,20 +119,32 @@ def main() -> None:
         space.sample_random(args.seed * 1000 + i) for i in range(args.archs - 1)
     ]
     names = ["efficientnet_b0"] + [f"sample {i}" for i in range(1, args.archs)]
+    # One seed for every network within a set of runs, as in the search (common random numbers).
     runs = [
-        Run(i, "short", 1000 * s + i, arch, short_data, short, args.device)
+        Run(i, "short", s, arch, short_data, short, args.device)
         for s in range(args.short_seeds)
         for i, arch in enumerate(archs)
-    ] + [
-        Run(i, "long", 1000 * s + i, arch, long_data, long, long_device)
-        for s in range(args.long_seeds)
-        for i, arch in enumerate(archs)
     ]
+    known: dict[str, float] = {}
+    if args.yardstick:
+        earlier = pd.read_csv(args.yardstick)
+        known = dict(zip(earlier["string"], earlier["long_acc"], strict=True))
+        missing = [names[i] for i, arch in enumerate(archs) if encode(arch) not in known]
+        if missing:
+            raise SystemExit(f"--yardstick {args.yardstick} lacks {', '.join(missing)}")
+        args.long_seeds = 1
+    else:
+        runs += [
+            Run(i, "long", 1000 + s, arch, long_data, long, long_device)
+            for s in range(args.long_seeds)
+            for i, arch in enumerate(archs)
+        ]
     cores = os.cpu_count() or 1
-    pools = {}
+    pools, pool_sizes = {}, {}
     for device, jobs in ((args.device, args.jobs), (long_device, args.long_jobs)):
         if device not in pools:
             threads = max(1, cores // jobs) if device == "cpu" else 1
+            pool_sizes[device] = jobs
             pools[device] = ProcessPoolExecutor(
                 jobs, get_context("spawn"), initializer=_init_worker, initargs=(threads,)
             )
@@ -130,10 +154,10 @@ def main() -> None:
     seconds: dict[tuple[int, str], list[float]] = {}
     for future in futures:
         run, acc, secs = future.result()
-        accuracy[run.network, run.budget, run.seed // 1000] = acc
+        accuracy[run.network, run.budget, run.seed % 1000] = acc
         seconds.setdefault((run.network, run.budget), []).append(secs)
         print(
-            f"{names[run.network]:>16} {run.budget:<5} seed {run.seed // 1000}: {acc:.2%} "
+            f"{names[run.network]:>16} {run.budget:<5} seed {run.seed}: {acc:.2%} "
             f"({secs:.0f} s on {run.device})",
             flush=True,
         )
@@ -143,7 +167,11 @@ def main() -> None:
     rows = []
     for i, arch in enumerate(archs):
         shorts = [accuracy[i, "short", s] for s in range(args.short_seeds)]
-        longs = [accuracy[i, "long", s] for s in range(args.long_seeds)]
+        if known:
+            longs = [known[encode(arch)]]
+            seconds[i, "long"] = [float("nan")]
+        else:
+            longs = [accuracy[i, "long", s] for s in range(args.long_seeds)]
         rows.append(
             {
                 "arch": names[i],
@@ -168,11 +196,18 @@ def main() -> None:
         )
     )
     print(
-        f"\nshort: preset {args.preset}, {short_images} images x {short.epochs:g} epochs on "
-        f"{args.device}; long: {long_images} images x {long_epochs:g} epochs "
-        f"({args.long_factor:g}x the images seen), mean of {args.long_seeds} seed(s) on "
-        f"{long_device}; validation: {short_data.val_subset} held-out images of {args.dataset}; "
-        f"{cores} cores, {args.jobs} + {args.long_jobs} processes; "
+        f"\nshort: preset {args.preset}, {short_images} images x {short.epochs:g} epochs, "
+        f"lr {short.lr:g}, on {args.device}; "
+        + (
+            f"long: from {args.yardstick}"
+            if known
+            else f"long: {long_images} images x {long_epochs:g} epochs "
+            f"({args.long_factor:g}x the images seen), lr {long.lr:g}, mean of "
+            f"{args.long_seeds} seed(s) on {long_device}"
+        )
+        + f"; validation: {short_data.val_subset} held-out images of {args.dataset}; "
+        f"{cores} cores, processes: "
+        f"{', '.join(f'{jobs} on {device}' for device, jobs in pool_sizes.items())}; "
         f"{time.perf_counter() - start:.0f} s in all"
     )
     taus = []

@@ -121,8 +121,10 @@ class Objective:
                 trial.set_user_attr(FAIL_REASON, f"pruned at step {step}: accuracy {accuracy:.4f}")
                 raise optuna.TrialPruned()
 
-        seed = self.seed * 100_003 + trial.number
-        result = train_arch(arch, self.data, self.train_config, seed=seed, report=report)
+        # Common random numbers: every candidate starts from the same seed and so sees the same
+        # batches in the same order with the same crops and flips; candidates then differ by
+        # their architecture, not by the luck of their data order.
+        result = train_arch(arch, self.data, self.train_config, seed=self.seed, report=report)
         value = self.reward(result.accuracy, flops)
         trial.set_user_attr("accuracy", result.accuracy)
         trial.set_user_attr("reward", value)

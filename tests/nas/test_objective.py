@@ -44,6 +44,18 @@ def test_trial_records_its_metrics(data):
     assert study.trials[0].value == pytest.approx(RewardConfig()(attrs["accuracy"], attrs["flops"]))
 
 
+def test_every_trial_trains_with_the_same_seed(data):
+    """Common random numbers: the same candidate at trial 0 and trial 3 scores the same."""
+    space = MnasSpace(ops=("mbconv",), expansions=(1,), layer_deltas=(-1,))
+    params = space.params_of(space.sample_random(7))
+    study = optuna.create_study(direction="maximize")
+    for _ in range(4):
+        study.enqueue_trial(params)
+    study.optimize(objective(data), n_trials=4)
+    accuracies = {trial.user_attrs["accuracy"] for trial in study.trials}
+    assert len(accuracies) == 1
+
+
 def test_pruner_stops_early_but_never_at_the_last_evaluation(data):
     always = optuna.pruners.ThresholdPruner(lower=2.0)  # every accuracy is "too low"
     study = optuna.create_study(direction="maximize", pruner=always)
