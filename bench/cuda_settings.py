@@ -5,7 +5,8 @@
 Trains the same network on random data of the proxy's shape for every combination of bf16
 autocast, channels_last and cudnn.benchmark, and prints the seconds of the first steps (where
 cudnn.benchmark tries its algorithms, paid again by every new candidate) and the images per
-second after them. Needs a CUDA device.
+second after them. An untimed run first keeps CUDA's start-up out of the table; kernels a row
+loads at their first use are still counted in that row's first steps. Needs a CUDA device.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def main() -> None:
         f"{args.arch}, batch {args.batch_size} of {args.channels}x{args.size}x{args.size}, "
         f"{torch.cuda.get_device_name()}, torch {torch.__version__}"
     )
+    measure(arch, args, bf16=False, channels_last=False, benchmark=False)  # CUDA's start-up
     print(f"{'bf16':>5} {'channels_last':>13} {'benchmark':>9} {'first steps':>12} {'img/s':>9}")
     for bf16, channels_last, benchmark in itertools.product((True, False), repeat=3):
         first, rate = measure(arch, args, bf16, channels_last, benchmark)

@@ -48,6 +48,7 @@ from search_spaces.mnasnet import MnasSpace
 class Run:
     network: int
     budget: str  # "short" or "long"
+    repeat: int  # which of the budget's seeds
     seed: int
     arch: ArchSpec
     data: DataConfig
@@ -121,7 +122,7 @@ def main() -> None:
     names = ["efficientnet_b0"] + [f"sample {i}" for i in range(1, args.archs)]
     # One seed for every network within a set of runs, as in the search (common random numbers).
     runs = [
-        Run(i, "short", s, arch, short_data, short, args.device)
+        Run(i, "short", s, args.seed + s, arch, short_data, short, args.device)
         for s in range(args.short_seeds)
         for i, arch in enumerate(archs)
     ]
@@ -135,14 +136,14 @@ def main() -> None:
         args.long_seeds = 1
     else:
         runs += [
-            Run(i, "long", 1000 + s, arch, long_data, long, long_device)
+            Run(i, "long", s, args.seed + 1000 + s, arch, long_data, long, long_device)
             for s in range(args.long_seeds)
             for i, arch in enumerate(archs)
         ]
     cores = os.cpu_count() or 1
     pools, pool_sizes = {}, {}
     for device, jobs in ((args.device, args.jobs), (long_device, args.long_jobs)):
-        if device not in pools:
+        if device not in pools and any(run.device == device for run in runs):
             threads = max(1, cores // jobs) if device == "cpu" else 1
             pool_sizes[device] = jobs
             pools[device] = ProcessPoolExecutor(
@@ -154,7 +155,7 @@ def main() -> None:
     seconds: dict[tuple[int, str], list[float]] = {}
     for future in futures:
         run, acc, secs = future.result()
-        accuracy[run.network, run.budget, run.seed % 1000] = acc
+        accuracy[run.network, run.budget, run.repeat] = acc
         seconds.setdefault((run.network, run.budget), []).append(secs)
         print(
             f"{names[run.network]:>16} {run.budget:<5} seed {run.seed}: {acc:.2%} "

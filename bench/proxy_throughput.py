@@ -89,7 +89,7 @@ def main() -> None:
     if data.train_images.shape[0] > wanted:
         data = load_data(DataConfig(args.dataset, train_subset=wanted, val_subset=512), device)
     arch = resolve_arch(args.arch)
-    steps_per_epoch = data.train_images.shape[0] // args.batch_size
+    steps_per_epoch = max(1, data.train_images.shape[0] // args.batch_size)
 
     def fresh() -> nn.Module:
         torch.manual_seed(0)

@@ -274,6 +274,7 @@ class SearchConfig:
             "min_flops": self.min_flops,
             "max_flops": self.max_flops,
             "seed": self.seed,
+            "seeding": "common",  # every trial trains from the seed (earlier: seed + trial number)
             **{
                 name: self.value(name)
                 for name in (

@@ -3,7 +3,8 @@
 The defaults are a measured choice (bench/fidelity.py): AdamW with a one-cycle schedule (warm-up,
 then cosine decay), label smoothing, and BatchNorm statistics recomputed on training batches
 before each evaluation, which short training otherwise leaves far from the weights. On CUDA the
-same loop runs in bf16 autocast with channels_last and cudnn.benchmark; on the CPU in fp32.
+same loop runs in bf16 autocast with channels_last (cudnn.benchmark only if asked); on the CPU in
+fp32.
 """
 
 from __future__ import annotations
@@ -169,7 +170,8 @@ def train(
     start = time.perf_counter()
     model.to(device)
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = config.cudnn_benchmark
+        if config.cudnn_benchmark:
+            torch.backends.cudnn.benchmark = True
         model.to(memory_format=torch.channels_last)
     generator = torch.Generator(device=device).manual_seed(seed)
     train_size = data.train_images.shape[0]

@@ -154,6 +154,16 @@ def test_changed_settings_refuse_to_resume(tmp_path):
         run_search(tiny_config(tmp_path, trials=2, target_flops=300e6))
 
 
+def test_study_from_per_trial_seeding_refuses_to_resume(tmp_path):
+    """Studies made before every trial trained from the common seed do not mix with new ones."""
+    config = tiny_config(tmp_path, trials=1)
+    study = run_search(config)
+    older = {k: v for k, v in study.user_attrs["efficientnas"].items() if k != "seeding"}
+    study.set_user_attr("efficientnas", older)
+    with pytest.raises(ValueError, match="seeding None -> 'common'"):
+        run_search(tiny_config(tmp_path, trials=2))
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
