@@ -62,6 +62,9 @@ class Preset:
     evaluations: int  # validation points per candidate; the pruner acts at all but the last
 
 
+# The SearchConfig fields where None means the preset's value, each with its own flag.
+PRESET_FLAGS = ("train_subset", "val_subset", "epochs", "batch_size", "lr", "optimizer")
+
 PRESETS: dict[str, Preset] = {
     # Measured on a 2-core CPU: see README ("The proxy must rank").
     "cpu": Preset(
@@ -275,17 +278,7 @@ class SearchConfig:
             "max_flops": self.max_flops,
             "seed": self.seed,
             "seeding": "common",  # every trial trains from the seed (earlier: seed + trial number)
-            **{
-                name: self.value(name)
-                for name in (
-                    "train_subset",
-                    "val_subset",
-                    "epochs",
-                    "batch_size",
-                    "lr",
-                    "optimizer",
-                )
-            },
+            **{name: self.value(name) for name in PRESET_FLAGS},
             "label_smoothing": PRESETS[self.preset].label_smoothing,
         }
 
@@ -640,18 +633,7 @@ def summary(study: optuna.Study, config: SearchConfig) -> str:
 
 
 # The flags add_proxy_arguments adds: every command that trains candidates takes them.
-PROXY_FLAGS = (
-    "dataset",
-    "data_dir",
-    "preset",
-    "train_subset",
-    "val_subset",
-    "epochs",
-    "batch_size",
-    "lr",
-    "optimizer",
-    "device",
-)
+PROXY_FLAGS = ("dataset", "data_dir", "preset", *PRESET_FLAGS, "device")
 
 
 def add_proxy_arguments(parser: Parser) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import random
 
 import pytest
+import torch
 
 from search_spaces.mnasnet import MnasSpace
 
@@ -20,3 +21,13 @@ def random_archs(space):
     return [space.sample_random(rng) for _ in range(150)] + [
         other.sample_random(rng) for _ in range(50)
     ]
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread for a module's tiny trainings: on a shared two-core machine, two threads
+    spin-wait on each other and make each tiny training tens of times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
