@@ -2,7 +2,7 @@
 
     python bench/fidelity.py [--archs 8] [--preset cpu] [--long-factor 5] [--long-seeds 1]
         [--short-seeds 1] [--device cpu] [--long-device DEVICE] [--jobs 1] [--long-jobs 1]
-        [--lr LR] [--yardstick CSV]
+        [--lr LR] [--yardstick CSV] [--runs CSV]
 
 Trains the reference and random samples of the default space with a search preset (the proxy,
 exactly what ``python -m nas.search --preset P`` trains) and with a budget ``--long-factor``
@@ -20,6 +20,10 @@ The yardstick is the expensive half. ``--yardstick CSV`` takes its accuracies fr
 run's ``--csv`` instead (matched by architecture string), to compare proxy variants (``--lr``
 overrides the proxy's learning rate) against one yardstick. bench/fidelity_cpu_yardstick.csv
 holds one: B0 and 7 samples, 25,000 images x 2 epochs, AdamW 3e-3, seed 1000, on the CPU.
+
+``--runs CSV`` appends every finished run to CSV as it ends, and a later command with the same
+``--runs`` takes the runs it finds there (same architecture, budget, recipe and seed) instead of
+training them again: a bench stopped by a time limit resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ import functools
 import os
 import statistics
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -70,6 +75,54 @@ def train_run(run: Run) -> tuple[Run, float, float]:
     return run, result.accuracy, result.seconds
 
 
+RUN_KEY = ("budget", "seed", "string", "images", "epochs", "lr", "batch_size", "val_images")
+
+
+def run_key(run: Run) -> tuple:
+    """What makes two runs the same training, wherever they ran."""
+    return (
+        run.budget,
+        run.seed,
+        encode(run.arch),
+        run.data.train_subset,
+        float(run.train.epochs),
+        float(run.train.lr),
+        run.train.batch_size,
+        run.data.val_subset,
+    )
+
+
+def finished_runs(path: str | None) -> dict[tuple, tuple[float, float]]:
+    """Accuracy and seconds of the runs an earlier command logged to ``path``."""
+    if not path or not Path(path).exists():
+        return {}
+    frame = pd.read_csv(path, keep_default_na=False)
+    found = {}
+    for row in frame.itertuples(index=False):
+        subset = None if row.images in ("", "None") else int(row.images)
+        val = None if row.val_images in ("", "None") else int(row.val_images)
+        key = (
+            row.budget,
+            int(row.seed),
+            row.string,
+            subset,
+            float(row.epochs),
+            float(row.lr),
+            int(row.batch_size),
+            val,
+        )
+        found[key] = (float(row.accuracy), float(row.seconds))
+    return found
+
+
+def log_run(path: str, run: Run, accuracy: float, seconds: float) -> None:
+    """Append one finished run to ``path`` (the header first, if the file is new)."""
+    row = dict(zip(RUN_KEY, run_key(run), strict=True))
+    row.update(accuracy=accuracy, seconds=seconds, device=run.device)
+    new = not Path(path).exists()
+    pd.DataFrame([row]).to_csv(path, mode="a", header=new, index=False)
+
+
 def long_budget(short_images: int, short_epochs: float, factor: float, available: int):
     """Images and epochs seeing ``factor`` times the short budget's images: 2 epochs on more
     images, or more epochs on all of them once the training set runs out."""
@@ -97,6 +150,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=None, help="the proxy's learning rate")
     parser.add_argument("--yardstick", default=None, help="long accuracies from this --csv")
     parser.add_argument("--csv", default=None, help="also write the table here")
+    parser.add_argument(
+        "--runs", default=None, help="log finished runs here; reuse those already logged"
+    )
     args = parser.parse_args()
     long_device = args.long_device or args.device
 
@@ -140,6 +196,22 @@ def main() -> None:
             for s in range(args.long_seeds)
             for i, arch in enumerate(archs)
         ]
+    accuracy: dict[tuple[int, str, int], float] = {}
+    seconds: dict[tuple[int, str], list[float]] = {}
+
+    def record(run: Run, acc: float, secs: float, where: str) -> None:
+        accuracy[run.network, run.budget, run.repeat] = acc
+        seconds.setdefault((run.network, run.budget), []).append(secs)
+        print(
+            f"{names[run.network]:>16} {run.budget:<5} seed {run.seed}: {acc:.2%} "
+            f"({secs:.0f} s {where})",
+            flush=True,
+        )
+
+    logged = finished_runs(args.runs)
+    for run in [run for run in runs if run_key(run) in logged]:
+        record(run, *logged[run_key(run)], f"earlier, from {args.runs}")
+    runs = [run for run in runs if run_key(run) not in logged]
     cores = os.cpu_count() or 1
     pools, pool_sizes = {}, {}
     for device, jobs in ((args.device, args.jobs), (long_device, args.long_jobs)):
@@ -150,18 +222,14 @@ def main() -> None:
                 jobs, get_context("spawn"), initializer=_init_worker, initargs=(threads,)
             )
     start = time.perf_counter()
-    futures: list[Future] = [pools[run.device].submit(train_run, run) for run in runs]
-    accuracy: dict[tuple[int, str, int], float] = {}
-    seconds: dict[tuple[int, str], list[float]] = {}
-    for future in futures:
+    # The long runs first: they are the long poles.
+    runs.sort(key=lambda run: run.budget != "long")
+    futures = [pools[run.device].submit(train_run, run) for run in runs]
+    for future in as_completed(futures):
         run, acc, secs = future.result()
-        accuracy[run.network, run.budget, run.repeat] = acc
-        seconds.setdefault((run.network, run.budget), []).append(secs)
-        print(
-            f"{names[run.network]:>16} {run.budget:<5} seed {run.seed}: {acc:.2%} "
-            f"({secs:.0f} s on {run.device})",
-            flush=True,
-        )
+        if args.runs:
+            log_run(args.runs, run, acc, secs)
+        record(run, acc, secs, f"on {run.device}")
     for pool in pools.values():
         pool.shutdown()
 
