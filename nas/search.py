@@ -59,7 +59,8 @@ class Preset:
     lr: float
     optimizer: str
     label_smoothing: float
-    evaluations: int  # validation points per candidate; the pruner acts at all but the last
+    evaluations: int  # validation points per candidate when pruning; the last is never pruned
+    pruner: str  # the default --pruner
 
 
 # The SearchConfig fields where None means the preset's value, each with its own flag.
@@ -76,6 +77,9 @@ PRESETS: dict[str, Preset] = {
         optimizer="adamw",
         label_smoothing=0.1,
         evaluations=2,
+        # Half an epoch is too early to judge (see README, "The proxy must rank"), and the
+        # default search must train every candidate to the end.
+        pruner="none",
     ),
     # The full training set less the held-out validation images, several epochs.
     "gpu": Preset(
@@ -87,6 +91,7 @@ PRESETS: dict[str, Preset] = {
         optimizer="adamw",
         label_smoothing=0.1,
         evaluations=5,
+        pruner="median",
     ),
 }
 
@@ -118,7 +123,7 @@ class SearchConfig:
     lr: float | None = None
     optimizer: str | None = None
     sampler: str = "tpe"
-    pruner: str = "median"
+    pruner: str | None = None  # None: the preset's
     trials: int = 12
     timeout: float | None = None
     seed: int = 0
@@ -174,7 +179,7 @@ class SearchConfig:
             )
         choices = {"sampler": SAMPLERS, "pruner": PRUNERS, "preset": tuple(PRESETS)}
         for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
+            if getattr(self, name) not in allowed and (name != "pruner" or self.pruner):
                 raise bad(name, f"must be one of {', '.join(allowed)}")
         if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise bad("optimizer", f"must be one of {', '.join(OPTIMIZERS)}")
@@ -216,6 +221,11 @@ class SearchConfig:
         return getattr(PRESETS[self.preset], name) if own is None else own
 
     @property
+    def pruning(self) -> str:
+        """The pruner in effect: the flag, else the preset's; none for nsga2 (two objectives)."""
+        return "none" if self.sampler == "nsga2" else self.value("pruner")
+
+    @property
     def name(self) -> str:
         if self.study_name:
             return self.study_name
@@ -244,7 +254,8 @@ class SearchConfig:
             lr=float(self.value("lr")),
             optimizer=self.value("optimizer"),
             label_smoothing=PRESETS[self.preset].label_smoothing,
-            evaluations=PRESETS[self.preset].evaluations,
+            # Intermediate evaluations serve the pruner only; they do not change the training.
+            evaluations=PRESETS[self.preset].evaluations if self.pruning != "none" else 1,
         )
 
     @property
@@ -328,9 +339,9 @@ def make_sampler(config: SearchConfig, offset: int = 0) -> optuna.samplers.BaseS
 
 
 def make_pruner(config: SearchConfig) -> optuna.pruners.BasePruner:
-    if config.pruner == "median" and config.sampler != "nsga2":
+    if config.pruning == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5)
-    if config.pruner == "hyperband" and config.sampler != "nsga2":
+    if config.pruning == "hyperband":
         return optuna.pruners.HyperbandPruner()
     return optuna.pruners.NopPruner()
 
@@ -413,7 +424,7 @@ def dry_run(config: SearchConfig) -> str:
         f"epochs={config.value('epochs')}, batch_size={config.value('batch_size')}, "
         f"lr={config.value('lr')}, optimizer={config.value('optimizer')}, "
         f"device {resolve_device(config.device)}",
-        f"{config.trials} trials, sampler {config.sampler}, pruner {config.pruner}",
+        f"{config.trials} trials, sampler {config.sampler}, pruner {config.pruning}",
     ]
     return "\n".join(lines)
 
@@ -747,7 +758,14 @@ def build_parser() -> Parser:
         help="tpe (multivariate), random, nsga2 (accuracy and FLOPs), evolution "
         "(regularized evolution)",
     )
-    group.add_argument("--pruner", default="median", choices=PRUNERS)
+    group.add_argument(
+        "--pruner",
+        default=None,
+        choices=PRUNERS,
+        help="default: the preset's ("
+        + ", ".join(f"{name}: {preset.pruner}" for name, preset in PRESETS.items())
+        + "); never prunes at a candidate's last evaluation",
+    )
     group.add_argument(
         "--trials",
         type=int,

@@ -210,6 +210,25 @@ def test_bad_flag_through_the_real_cli():
     )
 
 
+def test_pruner_defaults_follow_the_preset():
+    cpu = SearchConfig()
+    assert (cpu.pruning, cpu.train_config.evaluations) == ("none", 1)
+    gpu = SearchConfig(preset="gpu")
+    assert (gpu.pruning, gpu.train_config.evaluations) == ("median", 5)
+    asked = SearchConfig(pruner="median")  # the flag wins over the preset
+    assert (asked.pruning, asked.train_config.evaluations) == ("median", 2)
+    assert SearchConfig(preset="gpu", pruner="none").train_config.evaluations == 1
+    assert SearchConfig(preset="gpu", sampler="nsga2").pruning == "none"
+
+
+def test_default_search_trains_every_candidate_to_the_end(tmp_path):
+    study = run_search(tiny_config(tmp_path, trials=6, sampler="random"))
+    trials = study.trials
+    assert len(trials) == 6
+    assert {trial.state.name for trial in trials} == {"COMPLETE"}
+    assert all(len(trial.intermediate_values) == 1 for trial in trials)
+
+
 def test_dry_run(capsys, tmp_path):
     assert main(["--dry-run", "--results-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
