@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import functools
+import itertools
 import os
 import statistics
 import time
@@ -42,10 +43,11 @@ import pandas as pd
 import torch
 from scipy.stats import kendalltau, spearmanr
 
+from nas import cost
 from nas.data import DataConfig, load_data
 from nas.search import PRESETS, SearchConfig
 from nas.train import TrainConfig, train_arch
-from search_spaces import ArchSpec, encode
+from search_spaces import ArchSpec, decode, encode
 from search_spaces.mnasnet import MnasSpace
 
 
@@ -121,6 +123,14 @@ def log_run(path: str, run: Run, accuracy: float, seconds: float) -> None:
     row.update(accuracy=accuracy, seconds=seconds, device=run.device)
     new = not Path(path).exists()
     pd.DataFrame([row]).to_csv(path, mode="a", header=new, index=False)
+
+
+def agreement(frame: pd.DataFrame, prefix: str) -> float:
+    """Mean Kendall tau over every pair of the seeds' columns ``prefix_0``, ``prefix_1``..."""
+    columns = [c for c in frame.columns if c.startswith(prefix + "_") and c[-1].isdigit()]
+    return statistics.fmean(
+        kendalltau(frame[a], frame[b]).statistic for a, b in itertools.combinations(columns, 2)
+    )
 
 
 def long_budget(short_images: int, short_epochs: float, factor: float, available: int):
@@ -245,6 +255,7 @@ def main() -> None:
             {
                 "arch": names[i],
                 **{f"short_acc_{s}": acc for s, acc in enumerate(shorts)},
+                **{f"long_acc_{s}": acc for s, acc in enumerate(longs) if len(longs) > 1},
                 "long_acc": statistics.fmean(longs),
                 "long_spread": max(longs) - min(longs),
                 "short_s": statistics.fmean(seconds[i, "short"]),
@@ -276,18 +287,44 @@ def main() -> None:
         )
         + f"; validation: {short_data.val_subset} held-out images of {args.dataset}; "
         f"{cores} cores, processes: "
-        f"{', '.join(f'{jobs} on {device}' for device, jobs in pool_sizes.items())}; "
+        f"{', '.join(f'{jobs} on {device}' for device, jobs in pool_sizes.items()) or 'none'}; "
         f"{time.perf_counter() - start:.0f} s in all"
     )
+    # The search sorts by the reward: the same accuracies times the exact FLOPs term.
+    deploy = search.deployment
+    flops = frame["string"].map(
+        lambda string: cost.flops(
+            decode(string), deploy.resolution, deploy.in_channels, deploy.num_classes
+        )
+    )
+    price = [search.reward(1.0, value) for value in flops]
     taus = []
     for s in range(args.short_seeds):
         tau = kendalltau(frame[f"short_acc_{s}"], frame["long_acc"]).statistic
         rho = spearmanr(frame[f"short_acc_{s}"], frame["long_acc"]).statistic
+        by_reward = kendalltau(frame[f"short_acc_{s}"] * price, frame["long_acc"] * price)
         taus.append(tau)
-        print(f"proxy seed {s}: Kendall tau {tau:.3f}   Spearman rho {rho:.3f}")
+        print(
+            f"proxy seed {s}: Kendall tau {tau:.3f}   Spearman rho {rho:.3f}   "
+            f"(by reward: Kendall tau {by_reward.statistic:.3f})"
+        )
     if args.short_seeds > 1:
         print(f"mean Kendall tau {statistics.fmean(taus):.3f} over {args.short_seeds} proxy seeds")
-    print(f"over {len(frame)} networks")
+        print(
+            f"proxy seeds with each other: Kendall tau {agreement(frame, 'short_acc'):.3f} "
+            f"(mean over pairs)"
+        )
+    if args.long_seeds > 1:
+        print(
+            f"yardstick seeds with each other: Kendall tau {agreement(frame, 'long_acc'):.3f} "
+            "(mean over pairs): the proxy cannot be expected to agree with the yardstick "
+            "better than two runs of the yardstick agree"
+        )
+    print(
+        f"over {len(frame)} networks; by reward: ranked by accuracy x (FLOPs / "
+        f"{search.target_flops / 1e6:.0f}M)^{search.w:g}, FLOPs at {deploy.resolution}px as "
+        f"the search prices them ({min(flops) / 1e6:.0f}M-{max(flops) / 1e6:.0f}M)"
+    )
     if args.csv:
         frame.to_csv(args.csv, index=False)
 
