@@ -13,6 +13,9 @@ accuracies and the rank agreement, Kendall tau and Spearman rho.
 The yardstick is the mean of ``--long-seeds`` runs, so that its own seed noise does not count
 against the proxy. With ``--short-seeds`` above 1 the proxy is run with several seeds too and
 tau is printed for each: its spread is how much a single search's ranking can be trusted.
+With several seeds of a budget, the mean tau between its seeds is printed too (for the
+yardstick, a rough noise floor). Each tau is also given for the ranking by reward, the order
+the search sorts by, beside the tau that the exact FLOPs term alone would reach.
 Runs go to ``--jobs`` processes on ``--device`` and ``--long-jobs`` on ``--long-device`` (one
 pool of ``--jobs`` where the two are the same).
 
@@ -23,7 +26,9 @@ holds one: B0 and 7 samples, 25,000 images x 2 epochs, AdamW 3e-3, seed 1000, on
 
 ``--runs CSV`` appends every finished run to CSV as it ends, and a later command with the same
 ``--runs`` takes the runs it finds there (same architecture, budget, recipe and seed) instead of
-training them again: a bench stopped by a time limit resumes where it stopped.
+training them again: a bench stopped by a time limit resumes where it stopped. A run that
+fails (a NaN loss, out of memory) is reported, the others go on and are logged, and the bench
+exits non-zero without a table.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import argparse
 import dataclasses
 import functools
 import itertools
+import json
 import os
 import statistics
 import time
@@ -77,52 +83,51 @@ def train_run(run: Run) -> tuple[Run, float, float]:
     return run, result.accuracy, result.seconds
 
 
-RUN_KEY = ("budget", "seed", "string", "images", "epochs", "lr", "batch_size", "val_images")
+LOG_COLUMNS = ["budget", "seed", "string", "recipe", "accuracy", "seconds", "device"]
 
 
-def run_key(run: Run) -> tuple:
-    """What makes two runs the same training, wherever they ran."""
-    return (
-        run.budget,
-        run.seed,
-        encode(run.arch),
-        run.data.train_subset,
-        float(run.train.epochs),
-        float(run.train.lr),
-        run.train.batch_size,
-        run.data.val_subset,
-    )
+def recipe(run: Run) -> str:
+    """Everything besides budget, seed and architecture that decides what a run learns: the
+    data (which images), the training settings and the kind of device (CUDA trains in bf16)."""
+    data = dataclasses.asdict(run.data)
+    for where_only in ("data_dir", "download"):  # where the files are, not which images
+        data.pop(where_only)
+    train = dataclasses.asdict(run.train)
+    train.pop("evaluations")  # intermediate evaluations do not change the training
+    device = torch.device(run.device).type
+    return json.dumps({"data": data, "train": train, "device": device}, sort_keys=True)
 
 
-def finished_runs(path: str | None) -> dict[tuple, tuple[float, float]]:
+def run_key(run: Run) -> tuple[str, int, str, str]:
+    """What makes two runs the same training."""
+    return run.budget, run.seed, encode(run.arch), recipe(run)
+
+
+def finished_runs(path: str | None) -> dict[tuple[str, int, str, str], tuple[float, float]]:
     """Accuracy and seconds of the runs an earlier command logged to ``path``."""
-    if not path or not Path(path).exists():
+    if not path or not Path(path).exists() or Path(path).stat().st_size == 0:
         return {}
     frame = pd.read_csv(path, keep_default_na=False)
-    found = {}
-    for row in frame.itertuples(index=False):
-        subset = None if row.images in ("", "None") else int(row.images)
-        val = None if row.val_images in ("", "None") else int(row.val_images)
-        key = (
-            row.budget,
-            int(row.seed),
-            row.string,
-            subset,
-            float(row.epochs),
-            float(row.lr),
-            int(row.batch_size),
-            val,
+    if list(frame.columns) != LOG_COLUMNS:
+        raise SystemExit(
+            f"--runs {path}: columns {', '.join(frame.columns)} are not those of this bench's "
+            f"log ({', '.join(LOG_COLUMNS)}); give another file"
         )
-        found[key] = (float(row.accuracy), float(row.seconds))
-    return found
+    return {
+        (row.budget, int(row.seed), row.string, row.recipe): (
+            float(row.accuracy),
+            float(row.seconds),
+        )
+        for row in frame.itertuples(index=False)
+    }
 
 
 def log_run(path: str, run: Run, accuracy: float, seconds: float) -> None:
-    """Append one finished run to ``path`` (the header first, if the file is new)."""
-    row = dict(zip(RUN_KEY, run_key(run), strict=True))
-    row.update(accuracy=accuracy, seconds=seconds, device=run.device)
-    new = not Path(path).exists()
-    pd.DataFrame([row]).to_csv(path, mode="a", header=new, index=False)
+    """Append one finished run to ``path`` (the header first, if the file is new or empty)."""
+    budget, seed, string, how = run_key(run)
+    row = [budget, seed, string, how, accuracy, seconds, run.device]
+    new = not Path(path).exists() or Path(path).stat().st_size == 0
+    pd.DataFrame([row], columns=LOG_COLUMNS).to_csv(path, mode="a", header=new, index=False)
 
 
 def agreement(frame: pd.DataFrame, prefix: str) -> float:
@@ -234,14 +239,28 @@ def main() -> None:
     start = time.perf_counter()
     # The long runs first: they are the long poles.
     runs.sort(key=lambda run: run.budget != "long")
-    futures = [pools[run.device].submit(train_run, run) for run in runs]
-    for future in as_completed(futures):
-        run, acc, secs = future.result()
-        if args.runs:
-            log_run(args.runs, run, acc, secs)
-        record(run, acc, secs, f"on {run.device}")
-    for pool in pools.values():
-        pool.shutdown()
+    futures = {pools[run.device].submit(train_run, run): run for run in runs}
+    failed = []
+    try:
+        for future in as_completed(futures):
+            try:
+                run, acc, secs = future.result()
+            except Exception as error:  # one run's failure must not lose the others
+                run = futures[future]
+                failed.append(f"{names[run.network]} {run.budget} seed {run.seed}: {error}")
+                print(f"failed: {failed[-1]}", flush=True)
+                continue
+            if args.runs:
+                log_run(args.runs, run, acc, secs)
+            record(run, acc, secs, f"on {run.device}")
+    finally:
+        for pool in pools.values():
+            pool.shutdown(cancel_futures=True)
+    if failed:
+        raise SystemExit(
+            f"{len(failed)} run(s) failed, so no table: {'; '.join(failed)}"
+            + (f"; the others are logged in {args.runs}" if args.runs else "")
+        )
 
     rows = []
     for i, arch in enumerate(archs):
@@ -297,7 +316,9 @@ def main() -> None:
             decode(string), deploy.resolution, deploy.in_channels, deploy.num_classes
         )
     )
-    price = [search.reward(1.0, value) for value in flops]
+    price = pd.Series([search.reward(1.0, value) for value in flops])
+    # The floor for the ranking by reward: a proxy that gave every network the same accuracy.
+    flops_alone = kendalltau(price, frame["long_acc"] * price).statistic
     taus = []
     for s in range(args.short_seeds):
         tau = kendalltau(frame[f"short_acc_{s}"], frame["long_acc"]).statistic
@@ -306,24 +327,24 @@ def main() -> None:
         taus.append(tau)
         print(
             f"proxy seed {s}: Kendall tau {tau:.3f}   Spearman rho {rho:.3f}   "
-            f"(by reward: Kendall tau {by_reward.statistic:.3f})"
+            f"(by reward: {by_reward.statistic:.3f})"
         )
     if args.short_seeds > 1:
         print(f"mean Kendall tau {statistics.fmean(taus):.3f} over {args.short_seeds} proxy seeds")
         print(
             f"proxy seeds with each other: Kendall tau {agreement(frame, 'short_acc'):.3f} "
-            f"(mean over pairs)"
+            "(mean over pairs)"
         )
     if args.long_seeds > 1:
         print(
             f"yardstick seeds with each other: Kendall tau {agreement(frame, 'long_acc'):.3f} "
-            "(mean over pairs): the proxy cannot be expected to agree with the yardstick "
-            "better than two runs of the yardstick agree"
+            "(mean over pairs): a rough noise floor for the yardstick itself"
         )
     print(
         f"over {len(frame)} networks; by reward: ranked by accuracy x (FLOPs / "
         f"{search.target_flops / 1e6:.0f}M)^{search.w:g}, FLOPs at {deploy.resolution}px as "
-        f"the search prices them ({min(flops) / 1e6:.0f}M-{max(flops) / 1e6:.0f}M)"
+        f"the search prices them ({min(flops) / 1e6:.0f}M-{max(flops) / 1e6:.0f}M); the FLOPs "
+        f"term alone, every accuracy equal, ranks by reward at Kendall tau {flops_alone:.3f}"
     )
     if args.csv:
         frame.to_csv(args.csv, index=False)

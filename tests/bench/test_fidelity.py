@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import sys
+from concurrent.futures import Future
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from nas.search import SearchConfig
+from search_spaces import encode
 from search_spaces.mnasnet import MnasSpace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,11 +28,11 @@ def fidelity():
     del sys.modules[spec.name]
 
 
-def make_run(fidelity, preset: str, budget: str, seed: int, network: int = 0):
-    config = SearchConfig(preset=preset)
+def make_run(fidelity, preset: str, budget: str, run_seed: int, network: int = 0, **search):
+    config = SearchConfig(preset=preset, **search)
     arch = MnasSpace().sample_random(network)
     return fidelity.Run(
-        network, budget, 0, seed, arch, config.data_config, config.train_config, "cpu"
+        network, budget, 0, run_seed, arch, config.data_config, config.train_config, "cpu"
     )
 
 
@@ -47,16 +49,100 @@ def test_logged_runs_are_found_again(fidelity, tmp_path, preset):
     assert len(pd.read_csv(log)) == 2  # one header, one row per run
 
 
-def test_a_run_with_another_recipe_is_not_reused(fidelity, tmp_path):
+def test_a_run_of_another_recipe_is_not_reused(fidelity, tmp_path):
     log = str(tmp_path / "runs.csv")
     run = make_run(fidelity, "cpu", "short", 0)
     fidelity.log_run(log, run, 0.75, 12.5)
-    other_lr = dataclasses.replace(run, train=dataclasses.replace(run.train, lr=1e-3))
-    other_seed = dataclasses.replace(run, seed=1)
     found = fidelity.finished_runs(log)
-    assert fidelity.run_key(other_lr) not in found
-    assert fidelity.run_key(other_seed) not in found
+    others = {
+        "lr": dataclasses.replace(run, train=dataclasses.replace(run.train, lr=1e-3)),
+        "optimizer": dataclasses.replace(
+            run, train=dataclasses.replace(run.train, optimizer="sgd")
+        ),
+        "seed": dataclasses.replace(run, seed=1),
+        "dataset": make_run(fidelity, "cpu", "short", 0, dataset="synthetic"),
+        "held-out split": make_run(fidelity, "cpu", "short", 0, seed=1),
+        "device": dataclasses.replace(run, device="cuda"),
+    }
+    for what, other in others.items():
+        assert fidelity.run_key(other) not in found, what
+    # Neither where the files are nor how often it is evaluated changes what a run learns.
+    same = dataclasses.replace(
+        run,
+        data=dataclasses.replace(run.data, data_dir="/elsewhere"),
+        train=dataclasses.replace(run.train, evaluations=5),
+    )
+    assert fidelity.run_key(same) in found
+
+
+def test_missing_empty_and_foreign_logs(fidelity, tmp_path):
     assert fidelity.finished_runs(str(tmp_path / "absent.csv")) == {}
+    empty = tmp_path / "empty.csv"
+    empty.touch()
+    assert fidelity.finished_runs(str(empty)) == {}
+    fidelity.log_run(str(empty), make_run(fidelity, "cpu", "short", 0), 0.5, 1.0)
+    assert len(fidelity.finished_runs(str(empty))) == 1  # the header was written first
+    foreign = tmp_path / "foreign.csv"
+    foreign.write_text("arch,accuracy\nb0,0.5\n")
+    with pytest.raises(SystemExit, match="columns arch, accuracy are not"):
+        fidelity.finished_runs(str(foreign))
+
+
+class InProcess:
+    """A stand-in for the process pool: 'trains' at once, or fails the networks named."""
+
+    submitted: list = []
+    failing: set[int] = set()
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def submit(self, function, run):
+        InProcess.submitted.append(run)
+        future = Future()
+        if run.network in InProcess.failing:
+            future.set_exception(RuntimeError("loss became nan at step 3"))
+        else:  # the long budget scores higher, and networks in their order
+            future.set_result((run, 0.5 + 0.01 * run.network + 0.2 * (run.budget == "long"), 1.0))
+        return future
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        pass
+
+
+def run_main(fidelity, monkeypatch, *argv: str) -> None:
+    monkeypatch.setattr(fidelity, "ProcessPoolExecutor", InProcess)
+    monkeypatch.setattr(sys, "argv", ["fidelity.py", "--dataset", "synthetic", *argv])
+    InProcess.submitted = []
+    fidelity.main()
+
+
+def test_a_rerun_trains_only_what_the_log_lacks(fidelity, tmp_path, monkeypatch, capsys):
+    log = str(tmp_path / "runs.csv")
+    run_main(fidelity, monkeypatch, "--archs", "3", "--runs", log)
+    assert len(InProcess.submitted) == 6  # 3 networks, short and long
+    first = capsys.readouterr().out
+    assert "proxy seed 0: Kendall tau 1.000" in first
+    # A second proxy seed: only its 3 runs train; the logged 6 are reused.
+    run_main(fidelity, monkeypatch, "--archs", "3", "--short-seeds", "2", "--runs", log)
+    assert [(run.budget, run.seed) for run in InProcess.submitted] == [("short", 1)] * 3
+    out = capsys.readouterr().out
+    assert out.count(f"earlier, from {log}") == 6
+    assert len(pd.read_csv(log)) == 9
+    # Everything logged: nothing trains, and the table is printed again.
+    run_main(fidelity, monkeypatch, "--archs", "3", "--short-seeds", "2", "--runs", log)
+    assert InProcess.submitted == []
+    assert "proxy seeds with each other: Kendall tau 1.000" in capsys.readouterr().out
+
+
+def test_a_failed_run_is_reported_and_the_others_are_logged(fidelity, tmp_path, monkeypatch):
+    log = str(tmp_path / "runs.csv")
+    monkeypatch.setattr(InProcess, "failing", {1})
+    with pytest.raises(SystemExit, match=r"2 run\(s\) failed.*sample 1 long.*loss became nan"):
+        run_main(fidelity, monkeypatch, "--archs", "3", "--runs", log)
+    logged = pd.read_csv(log)
+    b0 = encode(MnasSpace().reference)
+    assert len(logged) == 4 and set(logged["string"]) >= {b0}
 
 
 def test_agreement_is_the_mean_tau_over_pairs_of_seeds(fidelity):

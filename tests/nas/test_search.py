@@ -14,7 +14,7 @@ import pytest
 import baselines
 from nas import results
 from nas.cli import run
-from nas.search import PROG, SearchConfig, main, run_search
+from nas.search import PRESETS, PROG, PRUNERS, SearchConfig, main, run_search
 from search_spaces import build_model, decode, encode, from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,6 +219,9 @@ def test_pruner_defaults_follow_the_preset():
     assert (asked.pruning, asked.train_config.evaluations) == ("median", 2)
     assert SearchConfig(preset="gpu", pruner="none").train_config.evaluations == 1
     assert SearchConfig(preset="gpu", sampler="nsga2").pruning == "none"
+    assert all(preset.pruner in PRUNERS for preset in PRESETS.values())
+    with pytest.raises(ValueError, match="--pruner='' is invalid"):
+        SearchConfig(pruner="")
 
 
 def test_default_search_trains_every_candidate_to_the_end(tmp_path):
