@@ -2,7 +2,7 @@
 
     python bench/fidelity.py [--archs 8] [--preset cpu] [--long-factor 5] [--long-seeds 1]
         [--short-seeds 1] [--device cpu] [--long-device DEVICE] [--jobs 1] [--long-jobs 1]
-        [--lr LR] [--yardstick CSV] [--runs CSV]
+        [--lr LR] [--runs CSV]
 
 Trains the reference and random samples of the default space with a search preset (the proxy,
 exactly what ``python -m nas.search --preset P`` trains) and with a budget ``--long-factor``
@@ -19,14 +19,12 @@ the search sorts by, beside the tau that the exact FLOPs term alone would reach.
 Runs go to ``--jobs`` processes on ``--device`` and ``--long-jobs`` on ``--long-device`` (one
 pool of ``--jobs`` where the two are the same).
 
-The yardstick is the expensive half. ``--yardstick CSV`` takes its accuracies from an earlier
-run's ``--csv`` instead (matched by architecture string), to compare proxy variants (``--lr``
-overrides the proxy's learning rate) against one yardstick. bench/fidelity_cpu_yardstick.csv
-holds one: B0 and 7 samples, 25,000 images x 2 epochs, AdamW 3e-3, seed 1000, on the CPU.
-
 ``--runs CSV`` appends every finished run to CSV as it ends, and a later command with the same
 ``--runs`` takes the runs it finds there (same architecture, budget, recipe and seed) instead of
-training them again: a bench stopped by a time limit resumes where it stopped. A run that
+training them again: a bench stopped by a time limit resumes where it stopped, and a proxy
+variant (``--lr`` overrides the proxy's learning rate) is compared against the yardstick runs
+already logged without training them again. bench/fidelity_cpu_runs.csv and
+bench/fidelity_gpu_runs.csv are such logs (copy one before adding to it). A run that
 fails (a NaN loss, out of memory) is reported, the others go on and are logged, and the bench
 exits non-zero without a table.
 """
@@ -163,7 +161,6 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="processes on --device")
     parser.add_argument("--long-jobs", type=int, default=1, help="processes on --long-device")
     parser.add_argument("--lr", type=float, default=None, help="the proxy's learning rate")
-    parser.add_argument("--yardstick", default=None, help="long accuracies from this --csv")
     parser.add_argument("--csv", default=None, help="also write the table here")
     parser.add_argument(
         "--runs", default=None, help="log finished runs here; reuse those already logged"
@@ -197,20 +194,11 @@ def main() -> None:
         for s in range(args.short_seeds)
         for i, arch in enumerate(archs)
     ]
-    known: dict[str, float] = {}
-    if args.yardstick:
-        earlier = pd.read_csv(args.yardstick)
-        known = dict(zip(earlier["string"], earlier["long_acc"], strict=True))
-        missing = [names[i] for i, arch in enumerate(archs) if encode(arch) not in known]
-        if missing:
-            raise SystemExit(f"--yardstick {args.yardstick} lacks {', '.join(missing)}")
-        args.long_seeds = 1
-    else:
-        runs += [
-            Run(i, "long", s, args.seed + 1000 + s, arch, long_data, long, long_device)
-            for s in range(args.long_seeds)
-            for i, arch in enumerate(archs)
-        ]
+    runs += [
+        Run(i, "long", s, args.seed + 1000 + s, arch, long_data, long, long_device)
+        for s in range(args.long_seeds)
+        for i, arch in enumerate(archs)
+    ]
     accuracy: dict[tuple[int, str, int], float] = {}
     seconds: dict[tuple[int, str], list[float]] = {}
 
@@ -265,11 +253,7 @@ def main() -> None:
     rows = []
     for i, arch in enumerate(archs):
         shorts = [accuracy[i, "short", s] for s in range(args.short_seeds)]
-        if known:
-            longs = [known[encode(arch)]]
-            seconds[i, "long"] = [float("nan")]
-        else:
-            longs = [accuracy[i, "long", s] for s in range(args.long_seeds)]
+        longs = [accuracy[i, "long", s] for s in range(args.long_seeds)]
         rows.append(
             {
                 "arch": names[i],
@@ -296,15 +280,10 @@ def main() -> None:
     )
     print(
         f"\nshort: preset {args.preset}, {short_images} images x {short.epochs:g} epochs, "
-        f"lr {short.lr:g}, on {args.device}; "
-        + (
-            f"long: from {args.yardstick}"
-            if known
-            else f"long: {long_images} images x {long_epochs:g} epochs "
-            f"({args.long_factor:g}x the images seen), lr {long.lr:g}, mean of "
-            f"{args.long_seeds} seed(s) on {long_device}"
-        )
-        + f"; validation: {short_data.val_subset} held-out images of {args.dataset}; "
+        f"lr {short.lr:g}, on {args.device}; long: {long_images} images x {long_epochs:g} "
+        f"epochs ({args.long_factor:g}x the images seen), lr {long.lr:g}, mean of "
+        f"{args.long_seeds} seed(s) on {long_device}; validation: {short_data.val_subset} "
+        f"held-out images of {args.dataset}; "
         f"{cores} cores, processes: "
         f"{', '.join(f'{jobs} on {device}' for device, jobs in pool_sizes.items()) or 'none'}; "
         f"{time.perf_counter() - start:.0f} s in all"

@@ -135,6 +135,14 @@ def test_a_rerun_trains_only_what_the_log_lacks(fidelity, tmp_path, monkeypatch,
     assert "proxy seeds with each other: Kendall tau 1.000" in capsys.readouterr().out
 
 
+def test_a_proxy_variant_reuses_the_logged_yardstick(fidelity, tmp_path, monkeypatch):
+    log = str(tmp_path / "runs.csv")
+    run_main(fidelity, monkeypatch, "--archs", "3", "--runs", log)
+    run_main(fidelity, monkeypatch, "--archs", "3", "--lr", "1e-3", "--runs", log)
+    assert [run.budget for run in InProcess.submitted] == ["short"] * 3
+    assert {run.train.lr for run in InProcess.submitted} == {1e-3}
+
+
 def test_a_failed_run_is_reported_and_the_others_are_logged(fidelity, tmp_path, monkeypatch):
     log = str(tmp_path / "runs.csv")
     monkeypatch.setattr(InProcess, "failing", {1})
