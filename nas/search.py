@@ -177,10 +177,12 @@ class SearchConfig:
             raise ValueError(
                 "--alpha and --beta go together (the hard constraint is --alpha 0 --beta -1)"
             )
-        choices = {"sampler": SAMPLERS, "pruner": PRUNERS, "preset": tuple(PRESETS)}
+        choices = {"sampler": SAMPLERS, "preset": tuple(PRESETS)}
         for name, allowed in choices.items():
-            if getattr(self, name) not in allowed and (name != "pruner" or self.pruner is not None):
+            if getattr(self, name) not in allowed:
                 raise bad(name, f"must be one of {', '.join(allowed)}")
+        if self.pruner is not None and self.pruner not in PRUNERS:
+            raise bad("pruner", f"must be one of {', '.join(PRUNERS)}")
         if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise bad("optimizer", f"must be one of {', '.join(OPTIMIZERS)}")
         if self.reference not in baselines.names():
