@@ -1,14 +1,15 @@
 """The official EfficientNet family B0..B7: B0 compound-scaled by the official hand-picked table.
 
-Stages, stem and head follow ``nas.scaling.scale`` (official channel and depth rounding); each
-resolution is the official one exactly, not ``round_resolution``'s. The ArchSpecs have
-torchvision's and timm's parameter counts exactly (7,794,184 for B1 ... 66,347,960 for B7).
+Stages, stem and head follow ``search_spaces.rules.scale`` (official channel and depth
+rounding); each resolution is the official one exactly, not ``round_resolution``'s. The
+ArchSpecs have torchvision's and timm's parameter counts exactly (7,794,184 for B1 ...
+66,347,960 for B7).
 """
 
 from __future__ import annotations
 
 from baselines.reference import EFFICIENTNET_B0
-from nas.scaling import FamilyMember
+from search_spaces.rules import FamilyMember
 from search_spaces.spec import ArchSpec
 
 # (name, phi, depth, width, resolution, dropout), from the official code's table.

@@ -18,7 +18,7 @@ import time
 import torch
 from torch import nn
 
-from nas.cli import resolve_arch
+from nas.archs import resolve_arch
 from search_spaces import build_model
 
 

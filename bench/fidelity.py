@@ -47,9 +47,11 @@ import pandas as pd
 import torch
 from scipy.stats import kendalltau, spearmanr
 
+import baselines
 from nas import cost
 from nas.data import DataConfig, load_data
-from nas.search import PRESETS, SearchConfig
+from nas.proxy import PRESETS, ProxyConfig
+from nas.search import SearchConfig
 from nas.train import TrainConfig, train_arch
 from search_spaces import ArchSpec, decode, encode
 from search_spaces.mnasnet import MnasSpace
@@ -169,13 +171,15 @@ def main() -> None:
     long_device = args.long_device or args.device
 
     search = SearchConfig(
-        dataset=args.dataset, data_dir=args.data_dir, seed=args.seed, preset=args.preset
+        proxy=ProxyConfig(
+            dataset=args.dataset, data_dir=args.data_dir, seed=args.seed, preset=args.preset
+        )
     )
     short = search.train_config  # exactly what python -m nas.search trains with
     long = dataclasses.replace(short, evaluations=1)
     if args.lr is not None:
         short = dataclasses.replace(short, lr=args.lr)
-    short_data = search.data_config
+    short_data = search.proxy.data_config
     everything = load_data(dataclasses.replace(short_data, train_subset=None), "cpu")
     available = everything.train_images.shape[0]
     short_images = short_data.train_subset or available
@@ -183,7 +187,7 @@ def main() -> None:
     long = dataclasses.replace(long, epochs=long_epochs)
     long_data = dataclasses.replace(short_data, train_subset=long_images)
 
-    space = MnasSpace()
+    space = MnasSpace(baselines.get("efficientnet_b0"))
     archs = [space.reference] + [
         space.sample_random(args.seed * 1000 + i) for i in range(args.archs - 1)
     ]

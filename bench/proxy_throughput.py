@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from nas.cli import resolve_arch
+from nas.archs import resolve_arch
 from nas.data import DataConfig, load_data, normalize
 from nas.train import TrainConfig, train
 from search_spaces import build_model

@@ -42,8 +42,8 @@ def main() -> None:
     args = parser.parse_args()
     archs = {
         "efficientnet_b0": baselines.get("efficientnet_b0"),
-        "sample 1": MnasSpace().sample_random(1),
-        "sample 2": MnasSpace().sample_random(2),
+        "sample 1": MnasSpace(baselines.get("efficientnet_b0")).sample_random(1),
+        "sample 2": MnasSpace(baselines.get("efficientnet_b0")).sample_random(2),
     }
     print(
         f"{args.size}x{args.size} inputs, batch {args.batch}, {torch.get_num_threads()} "

@@ -29,11 +29,15 @@ from pathlib import Path
 import optuna
 import torch
 
-from nas import cost, search
-from nas.heartbeat import Heartbeat
-from nas.objective import WORKER, worker_id
+import baselines
+from nas import cost
+from nas.proxy import PROXY_FIELDS, ProxyConfig
 from nas.search import SearchConfig, run_search
-from nas.storage import has_optuna_heartbeat
+from nas.search.outputs import SearchOutputs, prepare_study
+from nas.study.heartbeat import Heartbeat
+from nas.study.keys import WORKER, worker_id
+from nas.study.loop import LoopSettings, run_to_total
+from nas.study.storage import has_optuna_heartbeat
 from search_spaces import encode
 from search_spaces.mnasnet import MnasSpace
 
@@ -53,14 +57,17 @@ def tiny(folder: Path, **changes) -> SearchConfig:
         epochs=1.0,
         batch_size=64,
         sampler="random",
-        # As when the figures in README were measured (the cpu preset's default was median then).
+        # As when the figures in docs/benchmarks.md were measured (the cpu preset's default was
+        # median then).
         pruner="median",
         device="cpu",
         show_progress=False,
         results_dir=str(folder),
         study_name=f"bench-{uuid.uuid4().hex[:10]}",
     )
-    return SearchConfig(**(fields | changes))
+    fields |= changes
+    proxy = ProxyConfig(**{name: fields.pop(name) for name in PROXY_FIELDS if name in fields})
+    return SearchConfig(proxy=proxy, **fields)
 
 
 def trials_per_hour(config: SearchConfig) -> float:
@@ -73,7 +80,7 @@ class PricedOnly:
     """Samples and prices a candidate and records what the real objective records, untrained."""
 
     def __init__(self, heartbeat: float | None) -> None:
-        self.space = MnasSpace()
+        self.space = MnasSpace(baselines.get("efficientnet_b0"))
         self.heartbeat = heartbeat
 
     def __call__(self, trial: optuna.Trial) -> float:
@@ -109,15 +116,15 @@ def _timed_window(study: optuna.Study, config: SearchConfig, trials: int) -> flo
         ends.append(time.perf_counter())
 
     objective = PricedOnly(None if has_optuna_heartbeat(config.storage) else config.heartbeat)
-    outputs = search._Outputs(config, num_classes=10, in_channels=1)
-    start = time.perf_counter()
-    search._optimize(
-        study,
-        search._WithinTotal(objective, trials),
-        dataclasses.replace(config, trials=trials),
-        [outputs, clock],
-        label="",
+    outputs = SearchOutputs(config, num_classes=10, in_channels=1)
+    settings = LoopSettings(
+        total=trials,
+        heartbeat=config.heartbeat,
+        where=config.where,
+        optuna_heartbeat=has_optuna_heartbeat(config.storage),
     )
+    start = time.perf_counter()
+    run_to_total(study, objective, settings, [outputs, clock])
     gaps = [b - a for a, b in zip([start, *ends[:-1]], ends, strict=True)]
     return statistics.median(gaps)
 
@@ -130,7 +137,7 @@ def storage_overhead(
     seconds come third)."""
     url = STORAGES[name]
     config = tiny(folder, trials=trials, storage=url and url.format(folder=folder))
-    study = search.prepare_study(config)
+    study = prepare_study(config)
     first = _timed_window(study, config, window)
     done = study.get_trials(deepcopy=False)
     filler = []

@@ -1,0 +1,48 @@
+"""efficientnas: EfficientNet-style architecture search for PyTorch.
+
+The public API, loaded on first use so that ``import nas`` stays light::
+
+    from nas import ProxyConfig, SearchConfig, run_search, load_results
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nas.export import ExportConfig, run_export
+    from nas.proxy import ProxyConfig
+    from nas.report import make_report, scaling_figures
+    from nas.results import load as load_results
+    from nas.reward import RewardConfig
+    from nas.scale import ScaleConfig, run_scale
+    from nas.search import SearchConfig, run_search
+
+# name -> (module, attribute)
+_PUBLIC = {
+    "ProxyConfig": ("nas.proxy", "ProxyConfig"),
+    "RewardConfig": ("nas.reward", "RewardConfig"),
+    "SearchConfig": ("nas.search", "SearchConfig"),
+    "run_search": ("nas.search", "run_search"),
+    "ScaleConfig": ("nas.scale", "ScaleConfig"),
+    "run_scale": ("nas.scale", "run_scale"),
+    "load_results": ("nas.results", "load"),
+    "make_report": ("nas.report", "make_report"),
+    "scaling_figures": ("nas.report", "scaling_figures"),
+    "ExportConfig": ("nas.export", "ExportConfig"),
+    "run_export": ("nas.export", "run_export"),
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        module, attribute = _PUBLIC[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'nas' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))

@@ -5,6 +5,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from nas.errors import ConfigError
+
+DEFAULT_TARGET_FLOPS = 400e6  # T: EfficientNet-B0's budget, in multiply-adds
+DEFAULT_W = -0.07  # the soft constraint's exponent
+
 
 @dataclass(frozen=True)
 class RewardConfig:
@@ -14,17 +19,17 @@ class RewardConfig:
     beta = -1 leaves networks under the target unpenalised and punishes those above it.
     """
 
-    target_flops: float = 400e6
-    alpha: float = -0.07
-    beta: float = -0.07
+    target_flops: float = DEFAULT_TARGET_FLOPS
+    alpha: float = DEFAULT_W
+    beta: float = DEFAULT_W
 
     def __post_init__(self) -> None:
         if not (isinstance(self.target_flops, (int, float)) and self.target_flops > 0):
-            raise ValueError(f"target_flops={self.target_flops!r} is invalid: must be > 0")
+            raise ConfigError("target_flops", self.target_flops, "must be > 0")
         for name in ("alpha", "beta"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and math.isfinite(value)):
-                raise ValueError(f"{name}={value!r} is invalid: must be a finite number")
+                raise ConfigError(name, value, "must be a finite number")
 
     def __call__(self, accuracy: float, flops: float) -> float:
         return reward(accuracy, flops, self.target_flops, self.alpha, self.beta)
@@ -33,12 +38,12 @@ class RewardConfig:
 def reward(
     accuracy: float,
     flops: float,
-    target_flops: float = 400e6,
-    alpha: float = -0.07,
-    beta: float = -0.07,
+    target_flops: float = DEFAULT_TARGET_FLOPS,
+    alpha: float = DEFAULT_W,
+    beta: float = DEFAULT_W,
 ) -> float:
     """ACC x (FLOPS / T) ** w, with w = alpha at or under the target and beta above it."""
     if flops <= 0:
-        raise ValueError(f"flops={flops!r} is invalid: must be > 0")
+        raise ConfigError("flops", flops, "must be > 0")
     exponent = alpha if flops <= target_flops else beta
     return accuracy * (flops / target_flops) ** exponent

@@ -1,8 +1,28 @@
-"""What can be searched: architectures as data, the networks built from them, the MnasNet space."""
+"""What can be searched: architectures as data, the scaling rules, the MnasNet space, and the
+network builder.
+
+Specs, rules and spaces import without torch; ``build_model`` and ``ArchNet`` load torch on first
+use, so ``import search_spaces`` stays light.
+"""
 
 from __future__ import annotations
 
-from search_spaces.network import ArchNet, build_model
+from typing import TYPE_CHECKING, Any
+
+from search_spaces.mnasnet import MnasSpace
+from search_spaces.rounding import round_channels
+from search_spaces.rules import (
+    FamilyMember,
+    compound,
+    flops_factor,
+    formula_family,
+    grid_points,
+    official_family,
+    round_filters,
+    round_repeats,
+    round_resolution,
+    scale,
+)
 from search_spaces.spec import (
     ArchSpec,
     BlockSpec,
@@ -16,17 +36,43 @@ from search_spaces.spec import (
     to_json,
 )
 
+if TYPE_CHECKING:
+    from search_spaces.network import ArchNet, build_model
+
+_LAZY = {"ArchNet", "build_model"}  # from search_spaces.network, which imports torch
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from search_spaces import network
+
+        return getattr(network, name)
+    raise AttributeError(f"module 'search_spaces' has no attribute {name!r}")
+
+
 __all__ = [
     "ArchNet",
     "ArchSpec",
     "BlockSpec",
+    "FamilyMember",
     "LayerSpec",
+    "MnasSpace",
     "build_model",
+    "compound",
     "decode",
     "encode",
+    "flops_factor",
+    "formula_family",
     "from_dict",
     "from_json",
+    "grid_points",
     "layer_plan",
+    "official_family",
+    "round_channels",
+    "round_filters",
+    "round_repeats",
+    "round_resolution",
+    "scale",
     "to_dict",
     "to_json",
 ]

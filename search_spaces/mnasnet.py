@@ -65,23 +65,20 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _resolve_reference(reference: ArchSpec | str) -> ArchSpec:
+def _check_reference(reference: object) -> ArchSpec:
     if isinstance(reference, ArchSpec):
         return reference
-    if isinstance(reference, str):
-        import baselines  # late: baselines is data written with this package's spec
-
-        return baselines.get(reference)
     raise ValueError(
-        f"MnasSpace.reference={reference!r} is invalid: give an ArchSpec or a baseline name"
+        f"MnasSpace.reference={reference!r} is invalid: give an ArchSpec "
+        "(a named one is baselines.get(name))"
     )
 
 
 @dataclass(frozen=True)
 class MnasSpace:
-    """Per-block choices around ``reference`` (an ArchSpec or a baseline name)."""
+    """Per-block choices around ``reference`` (an ArchSpec: ``baselines.get(name)``)."""
 
-    reference: ArchSpec | str = "efficientnet_b0"
+    reference: ArchSpec
     ops: tuple[str, ...] = OPS
     kernels: tuple[int, ...] = (3, 5)
     expansions: tuple[int, ...] = (1, 3, 6)
@@ -93,7 +90,7 @@ class MnasSpace:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "reference", _resolve_reference(self.reference))
+        set_(self, "reference", _check_reference(self.reference))
         set_(
             self,
             "ops",

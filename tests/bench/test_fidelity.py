@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from nas.search import SearchConfig
+import baselines
 from search_spaces import encode
 from search_spaces.mnasnet import MnasSpace
+from tests.helpers import search_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,8 +30,8 @@ def fidelity():
 
 
 def make_run(fidelity, preset: str, budget: str, run_seed: int, network: int = 0, **search):
-    config = SearchConfig(preset=preset, **search)
-    arch = MnasSpace().sample_random(network)
+    config = search_config(preset=preset, **search)
+    arch = MnasSpace(baselines.get("efficientnet_b0")).sample_random(network)
     return fidelity.Run(
         network, budget, 0, run_seed, arch, config.data_config, config.train_config, "cpu"
     )
@@ -149,7 +150,7 @@ def test_a_failed_run_is_reported_and_the_others_are_logged(fidelity, tmp_path, 
     with pytest.raises(SystemExit, match=r"2 run\(s\) failed.*sample 1 long.*loss became nan"):
         run_main(fidelity, monkeypatch, "--archs", "3", "--runs", log)
     logged = pd.read_csv(log)
-    b0 = encode(MnasSpace().reference)
+    b0 = encode(MnasSpace(baselines.get("efficientnet_b0")).reference)
     assert len(logged) == 4 and set(logged["string"]) >= {b0}
 
 

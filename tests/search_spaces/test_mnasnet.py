@@ -23,7 +23,7 @@ def test_b0_is_a_point_of_the_default_space(space):
 
 
 def test_fixed_trial_drives_sample_and_params_of_inverts(space, random_archs):
-    other = MnasSpace("mobilenet_v2")
+    other = MnasSpace(baselines.get("mobilenet_v2"))
     for arch in random_archs:
         owner = space if arch.activation == "silu" else other
         assert owner.sample(FixedTrial(owner.params_of(arch))) == arch
@@ -37,7 +37,7 @@ def test_sample_suggests_only_categoricals():
             calls.append(name)
             return choices[0]
 
-    arch = MnasSpace().sample(Recorder())
+    arch = MnasSpace(baselines.get("efficientnet_b0")).sample(Recorder())
     assert isinstance(arch, ArchSpec) and len(calls) >= 6 * 7
 
 
@@ -173,7 +173,9 @@ def test_size_counts_distinct_networks(kwargs):
 
 
 def test_default_space_size_is_the_product_when_skip_always_matters():
-    space = MnasSpace(ops=("mbconv",), expansions=(6,), layer_deltas=(1,))  # >= 2 layers
+    space = MnasSpace(
+        baselines.get("efficientnet_b0"), ops=("mbconv",), expansions=(6,), layer_deltas=(1,)
+    )  # >= 2 layers
     per_block = [2 * 2 * 2 * len(space.block_choices(b)["filters"]) for b in range(7)]
     product = 1
     for n in per_block:
@@ -197,7 +199,7 @@ def test_default_space_size_is_the_product_when_skip_always_matters():
 )
 def test_bad_space_configuration(kwargs, bad):
     with pytest.raises(ValueError, match=bad.replace("(", r"\(").replace(")", r"\)")):
-        MnasSpace(**kwargs)
+        MnasSpace(**{"reference": baselines.get("efficientnet_b0"), **kwargs})
 
 
 def test_round_channels_official_rule():

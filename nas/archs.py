@@ -1,0 +1,36 @@
+"""Reading an architecture given as a baseline name, an architecture string or a JSON file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import baselines
+from search_spaces.spec import ArchSpec, decode, from_dict
+
+
+def resolve_arch(text: str) -> ArchSpec:
+    """An ArchSpec from a baseline name, an architecture string, or a .json file holding an
+    ArchSpec (or an object with an ``arch`` field holding one, such as a search's best.json)."""
+    if text in baselines.names():
+        return baselines.get(text)
+    if text.endswith(".json"):
+        path = Path(text)
+        if not path.is_file():
+            raise FileNotFoundError(f"architecture file {text!r} does not exist")
+        try:
+            data = json.loads(path.read_text())
+        except (UnicodeDecodeError, ValueError) as error:
+            raise ValueError(f"architecture file {text!r} is not valid JSON: {error}") from None
+        if isinstance(data, dict) and "arch" in data:
+            data = data["arch"]
+        try:
+            return from_dict(data)
+        except ValueError as error:
+            raise ValueError(f"architecture file {text!r}: {error}") from None
+    if text.startswith("stem"):
+        return decode(text)
+    raise ValueError(
+        f"{text!r} is neither a baseline ({', '.join(baselines.names())}), an "
+        "architecture string (stem...-res...) nor a .json file"
+    )

@@ -1,0 +1,144 @@
+"""What every command shares: the parser whose errors are one line, and ``run``, which turns the
+library's errors into one line on stderr and an exit status."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NoReturn
+
+from nas.errors import ConfigError, JobFailed, flag_name
+from nas.proxy import DEFAULT_DATASET, PRESET_FIELDS, PRESETS, PROXY_FIELDS, ProxyConfig
+from nas.train import OPTIMIZERS
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class _DefaultsFormatter(argparse.HelpFormatter):
+    """Appends each flag's default to its help, unless there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "%(default)" in text:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line on stderr (no usage block) and exit status 2."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _DefaultsFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.exit(EXIT_USAGE)
+
+
+def run(
+    main: Callable[[Sequence[str] | None], int], prog: str, argv: Sequence[str] | None = None
+) -> int:
+    """Run ``main``; errors a user can cause become one line on stderr and exit status 2.
+    The library's messages (logger ``nas``) are shown on stderr while it runs."""
+    with stderr_messages():
+        return _run(main, prog, argv)
+
+
+@contextlib.contextmanager
+def stderr_messages() -> Iterator[None]:
+    """The library's log messages, bare, on stderr inside the block."""
+    logger = logging.getLogger("nas")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _run(main: Callable[[Sequence[str] | None], int], prog: str, argv: Sequence[str] | None) -> int:
+    try:
+        return main(argv)
+    except ConfigError as error:
+        sys.stderr.write(f"{prog}: error: {error.render(flag_name)}\n")
+        return EXIT_USAGE
+    except ValueError as error:
+        sys.stderr.write(f"{prog}: error: {error}\n")
+        return EXIT_USAGE
+    except OSError as error:  # a missing file, an unwritable --results-dir...
+        where = f": {error.filename!r}" if error.filename else ""
+        detail = error.strerror or str(error)
+        sys.stderr.write(f"{prog}: error: {detail}{where}\n".replace("\n", " ").rstrip() + "\n")
+        return EXIT_USAGE
+    except JobFailed as error:
+        sys.stderr.write(f"{prog}: error: {error}\n")
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+
+
+def add_proxy_arguments(parser: Parser) -> None:
+    """The proxy data and training flags, shared by every command that trains candidates."""
+    group = parser.add_argument_group("proxy data and training")
+    group.add_argument(
+        "--dataset",
+        default=DEFAULT_DATASET,
+        help="fashion-mnist, cifar10, synthetic or imagefolder:PATH",
+    )
+    group.add_argument(
+        "--data-dir",
+        default=None,
+        help="where the dataset's files are (fashion-mnist: else "
+        "/usr/share/datasets/fashion-mnist, else downloaded)",
+    )
+    group.add_argument(
+        "--preset",
+        default="cpu",
+        choices=tuple(PRESETS),
+        help="cpu: 10,000 images, 1 epoch; gpu: the full training set, 5 epochs",
+    )
+    group.add_argument(
+        "--train-subset", type=int, default=None, help="training images (default: the preset's)"
+    )
+    group.add_argument(
+        "--val-subset",
+        type=int,
+        default=None,
+        help="validation images held out of the training set (default: preset)",
+    )
+    group.add_argument(
+        "--epochs",
+        type=float,
+        default=None,
+        help="epochs per candidate, fractions allowed (default: the preset's)",
+    )
+    group.add_argument("--batch-size", type=int, default=None, help="(default: the preset's)")
+    group.add_argument(
+        "--lr", type=float, default=None, help="peak learning rate (default: the preset's)"
+    )
+    group.add_argument(
+        "--optimizer",
+        default=None,
+        choices=OPTIMIZERS,
+        help="adamw, or sgd with Nesterov momentum (default: the preset's)",
+    )
+    group.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+
+
+def proxy_from_args(args: Any, **overrides: Any) -> ProxyConfig:
+    """The ProxyConfig of parsed proxy flags (and ``--seed`` where the command has one)."""
+    values = {name: getattr(args, name) for name in PROXY_FIELDS if hasattr(args, name)}
+    return ProxyConfig(**(values | overrides))
+
+
+__all__ = ["PRESET_FIELDS", "add_proxy_arguments", "proxy_from_args"]

@@ -1,0 +1,196 @@
+"""`python -m nas.search`: parse the flags, run the search, print its table.
+
+Running the same command again resumes the study: finished trials are kept, the numbering goes
+on, and ``--trials`` is the study's total, so a killed job is finished rather than extended.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import baselines
+from nas.cli.common import Parser, add_proxy_arguments, proxy_from_args, run
+from nas.cli.progress import TrialProgress
+from nas.proxy import PRESETS
+from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W
+from nas.search import PRUNERS, SAMPLERS, SearchConfig, dry_run, run_search, status, summary
+from nas.search.config import DEFAULT_REFERENCE
+from nas.study.storage import HEARTBEAT_SECONDS
+
+PROG = "python -m nas.search"
+
+
+def build_parser(prog: str = PROG) -> Parser:
+    parser = Parser(
+        prog=prog,
+        description=(
+            "Search the MnasNet space around a reference network: train each candidate briefly "
+            "on a proxy dataset and score it with ACC x (FLOPS/T)^w. Re-running the same command "
+            "resumes the study."
+        ),
+    )
+    add = parser.add_argument
+    group = parser.add_argument_group("reward")
+    group.add_argument(
+        "--target-flops",
+        type=float,
+        default=DEFAULT_TARGET_FLOPS,
+        help="T, in multiply-adds at the deployment shape",
+    )
+    group.add_argument("--w", type=float, default=DEFAULT_W, help="soft-constraint exponent")
+    group.add_argument(
+        "--alpha",
+        type=float,
+        default=None,
+        help="exponent at or under T (hard constraint: 0); needs --beta",
+    )
+    group.add_argument(
+        "--beta",
+        type=float,
+        default=None,
+        help="exponent above T (hard constraint: -1); needs --alpha",
+    )
+    group.add_argument(
+        "--min-flops", type=float, default=None, help="candidates below are recorded, not trained"
+    )
+    group.add_argument(
+        "--max-flops", type=float, default=None, help="candidates above are recorded, not trained"
+    )
+    group.add_argument(
+        "--resolution",
+        type=int,
+        default=224,
+        help="deployment input size that FLOPs are priced at (3 channels, 1000 classes)",
+    )
+    group = parser.add_argument_group("search space")
+    group.add_argument(
+        "--reference",
+        default=DEFAULT_REFERENCE,
+        choices=baselines.names(),
+        help="the architecture the space is built around, enqueued as trial 0",
+    )
+    group.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="do not enqueue the reference as the first trial",
+    )
+    add_proxy_arguments(parser)
+    group = parser.add_argument_group("study")
+    group.add_argument(
+        "--sampler",
+        default="tpe",
+        choices=SAMPLERS,
+        help="tpe (multivariate), random, nsga2 (accuracy and FLOPs), evolution "
+        "(regularized evolution)",
+    )
+    group.add_argument(
+        "--pruner",
+        default=None,
+        choices=PRUNERS,
+        help="default: the preset's ("
+        + ", ".join(f"{name}: {preset.pruner}" for name, preset in PRESETS.items())
+        + "); never prunes at a candidate's last evaluation",
+    )
+    group.add_argument(
+        "--trials",
+        type=int,
+        default=12,
+        help="the study's total of finished trials, the reference included",
+    )
+    group.add_argument(
+        "--timeout", type=float, default=None, help="stop starting trials after this many seconds"
+    )
+    group.add_argument(
+        "--seed", type=int, default=0, help="fixes sampling, the data split and training"
+    )
+    group.add_argument(
+        "--study-name",
+        default=None,
+        help="default: <dataset>-<sampler>; the same name resumes the study",
+    )
+    group.add_argument(
+        "--results-dir", default="results", help="outputs go to RESULTS_DIR/<study>/"
+    )
+    group.add_argument(
+        "--storage",
+        default=None,
+        help="sqlite:///FILE, postgresql://... or redis://... (default: a "
+        "journal file in the study's folder)",
+    )
+    group = parser.add_argument_group("workers")
+    group.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes on this host, sharing the study (default: one per --devices "
+        "entry, else 1); on the CPU they split the cores",
+    )
+    group.add_argument(
+        "--devices",
+        default=None,
+        help="comma-separated devices, one worker each, round robin (cuda:0,cuda:1)",
+    )
+    group.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads per worker (default: cores / workers)",
+    )
+    group.add_argument(
+        "--heartbeat",
+        type=float,
+        default=HEARTBEAT_SECONDS,
+        help="seconds between a running trial's heartbeats; a trial silent for twice this is "
+        "retried by another worker",
+    )
+    group.add_argument(
+        "--status",
+        action="store_true",
+        help="print how far the study is (from any host sharing --storage) and exit",
+    )
+    add("--top-k", type=int, default=10, help="rows of the final table")
+    add("--no-progress", action="store_true", help="no progress bar")
+    add(
+        "--dry-run",
+        action="store_true",
+        help="print the space, the reference's cost and the plan, then exit",
+    )
+    return parser
+
+
+def config_from_args(args: Any) -> SearchConfig:
+    fields = {field.name for field in dataclasses.fields(SearchConfig)} - {"proxy"}
+    values = {name: value for name, value in vars(args).items() if name in fields}
+    values["proxy"] = proxy_from_args(args)
+    values["use_reference"] = not args.no_reference
+    values["show_progress"] = not args.no_progress
+    if args.devices is not None:
+        values["devices"] = tuple(d.strip() for d in args.devices.split(",") if d.strip())
+    if args.workers is None:
+        values["workers"] = len(values["devices"]) if args.devices is not None else 1
+    return SearchConfig(**values)
+
+
+def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
+    args = build_parser(prog).parse_args(argv)
+    config = config_from_args(args)
+    if args.dry_run:
+        print(dry_run(config))
+        return 0
+    if args.status:
+        print(status(config))
+        return 0
+    study = run_search(config, progress=TrialProgress)
+    print(summary(study, config))
+    return 0
+
+
+def command(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
+    """``python -m nas.search`` and ``efficientnas search``."""
+    return run(lambda args: main(args, prog), prog, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(command())

@@ -1,0 +1,52 @@
+"""Datasets as uint8 tensors on the training device, with a seeded validation hold-out and
+vectorised on-device augmentation.
+
+Only a dataset's TRAINING files are read: the validation images a search scores candidates on
+are held out of them, so the official test set stays untouched. The datasets (``registry``):
+``fashion-mnist`` (default), ``cifar10``, ``synthetic`` (made in memory, for tests) and
+``imagefolder:PATH`` (class-per-folder images, decoded once and cached).
+"""
+
+from __future__ import annotations
+
+from nas.data.batches import eval_batches, normalize, train_batches
+from nas.data.cifar10 import ArrayUnpickler, RefusedGlobal
+from nas.data.config import DataConfig, ProxyData
+from nas.data.download import cache_dir
+from nas.data.fashion_mnist import read_idx
+from nas.data.imagefolder import IMAGE_EXTENSIONS
+from nas.data.load import load_data
+from nas.data.registry import (
+    DATASETS,
+    check_dataset,
+    dataset_kind,
+    dataset_names,
+    fixed_datasets,
+)
+from nas.data.splits import default_val_size, split_indices
+from nas.data.synthetic import synthetic_templates
+from nas.data.transforms import augment, resized
+
+__all__ = [
+    "DATASETS",
+    "IMAGE_EXTENSIONS",
+    "ArrayUnpickler",
+    "DataConfig",
+    "ProxyData",
+    "RefusedGlobal",
+    "augment",
+    "cache_dir",
+    "check_dataset",
+    "dataset_kind",
+    "dataset_names",
+    "default_val_size",
+    "eval_batches",
+    "fixed_datasets",
+    "load_data",
+    "normalize",
+    "read_idx",
+    "resized",
+    "split_indices",
+    "synthetic_templates",
+    "train_batches",
+]

@@ -1,0 +1,111 @@
+"""What the data floor takes and gives: a DataConfig names the images, ProxyData holds them."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+
+from nas.data._util import is_int
+from nas.data.registry import dataset_kind
+from nas.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which images a proxy trains and validates on."""
+
+    dataset: str = "fashion-mnist"  # a name of registry.dataset_names(), e.g. "imagefolder:PATH"
+    data_dir: str | None = None  # where to look for / download the files
+    train_subset: int | None = 5000  # None: all that remain after the validation hold-out
+    val_subset: int | None = 2000  # held out of the training set; None: 10,000 or 10% if small
+    seed: int = 0  # fixes which images are held out and which form the subsets
+    download: bool = True  # try to download when the files are missing
+    image_size: int | None = None  # imagefolder only: square size to resize to (default 64)
+
+    def __post_init__(self) -> None:
+        kind, _ = dataset_kind(self.dataset)
+        for name in ("train_subset", "val_subset", "image_size"):
+            value = getattr(self, name)
+            if value is not None and (not is_int(value) or value < 1):
+                raise ConfigError(name, value, "must be an integer >= 1 or None")
+        if not is_int(self.seed):
+            raise ConfigError("seed", self.seed, "must be an integer")
+        if self.image_size is not None and kind != "imagefolder":
+            raise ConfigError(
+                None,
+                None,
+                f"{{image_size}}={self.image_size} applies only to imagefolder datasets, "
+                f"not {self.dataset!r}",
+            )
+
+
+@dataclass(frozen=True, eq=False)
+class ProxyData:
+    """Training and validation images (uint8, N x C x H x W) and labels (int64), on one device."""
+
+    name: str
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    val_images: torch.Tensor
+    val_labels: torch.Tensor
+    num_classes: int
+    in_channels: int
+    image_size: int
+    mean: tuple[float, ...]  # per channel, in [0, 1] pixel units, of the training images
+    std: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        expected = (self.in_channels, self.image_size, self.image_size)
+        for split in ("train", "val"):
+            images = getattr(self, f"{split}_images")
+            labels = getattr(self, f"{split}_labels")
+            if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1:] != expected:
+                raise ValueError(
+                    f"{split}_images must be uint8 (N, {', '.join(map(str, expected))}), "
+                    f"got {images.dtype} {tuple(images.shape)}"
+                )
+            if labels.dtype != torch.int64 or labels.shape != images.shape[:1]:
+                raise ValueError(
+                    f"{split}_labels must be int64 ({images.shape[0]},), "
+                    f"got {labels.dtype} {tuple(labels.shape)}"
+                )
+        if len(self.mean) != self.in_channels or len(self.std) != self.in_channels:
+            raise ValueError(f"mean and std need {self.in_channels} values, one per channel")
+
+    @property
+    def device(self) -> torch.device:
+        return self.train_images.device
+
+    def to(self, device: str | torch.device) -> ProxyData:
+        """The same data with its tensors on ``device``."""
+        target = as_device(device)
+        moved = {
+            field: _move(getattr(self, field), target, device)
+            for field in ("train_images", "train_labels", "val_images", "val_labels")
+        }
+        return dataclasses.replace(self, **moved)
+
+    def __repr__(self) -> str:
+        return (
+            f"ProxyData({self.name!r}, train={self.train_images.shape[0]}, "
+            f"val={self.val_images.shape[0]}, classes={self.num_classes}, "
+            f"shape={self.in_channels}x{self.image_size}x{self.image_size}, device={self.device})"
+        )
+
+
+def as_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch.device; ValueError naming it when torch cannot parse it."""
+    try:
+        return torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ValueError(f"device {device!r} is invalid: {error}") from None
+
+
+def _move(tensor: torch.Tensor, target: torch.device, asked: object) -> torch.Tensor:
+    try:
+        return tensor.to(target)
+    except (RuntimeError, AssertionError) as error:  # torch asserts for a missing CUDA build
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"device {asked!r} is not usable: {message}") from None

@@ -1,0 +1,32 @@
+"""load_data: the images a DataConfig names, split, with their statistics, on a device."""
+
+from __future__ import annotations
+
+import torch
+
+from nas.data.config import DataConfig, ProxyData, as_device
+from nas.data.registry import source
+from nas.data.splits import channel_stats
+
+
+def load_data(config: DataConfig, device: str | torch.device = "cpu") -> ProxyData:
+    """The training and held-out validation images ``config`` names, on ``device``."""
+    if not isinstance(config, DataConfig):
+        raise ValueError(f"config must be a DataConfig, got {type(config).__name__}")
+    target = as_device(device)
+    dataset, path = source(config.dataset)
+    train_x, train_y, val_x, val_y, num_classes = dataset.load(config, path)
+    mean, std = channel_stats(train_x)
+    data = ProxyData(
+        name=config.dataset,
+        train_images=train_x.contiguous(),
+        train_labels=train_y.to(torch.int64),
+        val_images=val_x.contiguous(),
+        val_labels=val_y.to(torch.int64),
+        num_classes=num_classes,
+        in_channels=train_x.shape[1],
+        image_size=train_x.shape[2],
+        mean=mean,
+        std=std,
+    )
+    return data if target == data.device else data.to(device)

@@ -1,0 +1,103 @@
+"""The seeded validation hold-out, subsets of a split, and per-channel statistics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import torch
+
+from nas.data._util import is_int
+from nas.errors import ConfigError
+
+if TYPE_CHECKING:
+    from nas.data.config import DataConfig
+
+LARGE_SET = 50_000  # a set this large holds out 10,000 validation images by default, else 10%
+
+
+class Splits(NamedTuple):
+    """What a dataset's loader gives: uint8 images (N, C, H, W) and labels of both splits."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    val_images: torch.Tensor
+    val_labels: torch.Tensor
+    num_classes: int
+
+
+def _check_size(name: str, value: object) -> None:
+    if value is not None and (not is_int(value) or value < 1):
+        raise ConfigError(name, value, "must be an integer >= 1 or None")
+
+
+def default_val_size(num_images: int) -> int:
+    """Validation images held out when val_subset is None: 10,000 of a large set, else 10%."""
+    return 10_000 if num_images >= LARGE_SET else max(1, num_images // 10)
+
+
+def split_indices(
+    num_images: int, val_subset: int | None, train_subset: int | None, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, val) indices into a set of ``num_images``: a permutation seeded by ``seed``
+    whose first ``val_subset`` entries are validation and the next ``train_subset`` training."""
+    _check_size("val_subset", val_subset)
+    _check_size("train_subset", train_subset)
+    if num_images < 2:
+        raise ValueError(f"a validation hold-out needs at least 2 images, the set has {num_images}")
+    n_val = default_val_size(num_images) if val_subset is None else val_subset
+    if n_val > num_images - 1:
+        raise ConfigError(
+            None,
+            None,
+            f"{{val_subset}}={val_subset} is larger than the {num_images - 1} images available "
+            f"for validation (the set has {num_images}; at least one stays for training)",
+        )
+    remaining = num_images - n_val
+    n_train = remaining if train_subset is None else train_subset
+    if n_train > remaining:
+        raise ConfigError(
+            None,
+            None,
+            f"{{train_subset}}={train_subset} is larger than the {remaining} training images "
+            f"available after holding out {n_val} for validation (None uses them all)",
+        )
+    order = torch.randperm(num_images, generator=torch.Generator().manual_seed(seed))
+    return order[n_val : n_val + n_train], order[:n_val]
+
+
+def hold_out(
+    images: torch.Tensor, labels: torch.Tensor, config: DataConfig, num_classes: int
+) -> Splits:
+    """One set of images split into training and validation by ``split_indices``."""
+    train, val = split_indices(len(images), config.val_subset, config.train_subset, config.seed)
+    return Splits(images[train], labels[train], images[val], labels[val], num_classes)
+
+
+def subset(
+    num_images: int, size: int | None, generator: torch.Generator, split: str
+) -> torch.Tensor:
+    """A seeded subset of ``size`` of a split folder's indices (all, shuffled, when None)."""
+    if size is not None and size > num_images:
+        raise ConfigError(
+            None,
+            None,
+            f"{{{split}_subset}}={size} is larger than the {num_images} images in {split}/",
+        )
+    order = torch.randperm(num_images, generator=generator)
+    return order if size is None else order[:size]
+
+
+def channel_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and std of uint8 images, in [0, 1] pixel units."""
+    channels = images.shape[1]
+    total = torch.zeros(channels, dtype=torch.float64)
+    squares = torch.zeros(channels, dtype=torch.float64)
+    for chunk in images.split(4096):
+        values = chunk.to(torch.float64)
+        total += values.sum(dim=(0, 2, 3))
+        squares += values.square().sum(dim=(0, 2, 3))
+    count = images.shape[0] * images.shape[2] * images.shape[3]
+    mean = total / count
+    std = (squares / count - mean.square()).clamp(min=0).sqrt()
+    std = torch.where(std < 1e-3, torch.ones_like(std) * 255, std)  # constant channel: no scaling
+    return tuple((mean / 255).tolist()), tuple((std / 255).tolist())

@@ -1,0 +1,47 @@
+"""The typed errors library code raises; the commands turn them into one line and an exit status.
+
+Library code never names a command-line flag. A ``ConfigError`` names settings as fields
+(``min_flops=5.0``); the command line renders the same error with flags (``--min-flops=5.0``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+def flag_name(field: str) -> str:
+    """The command-line flag of a setting: ``min_flops`` -> ``--min-flops``."""
+    return "--" + field.replace("_", "-")
+
+
+class ConfigError(ValueError):
+    """A setting holds a bad value.
+
+    ``rule`` says what the value must be; it may name other settings as ``{field}``
+    placeholders, which are rendered like the setting itself. ``field=None`` makes an error about
+    settings together, with ``rule`` the whole message.
+    """
+
+    def __init__(self, field: str | None, value: object, rule: str) -> None:
+        self.field = field
+        self.value = value
+        self.rule = rule
+        super().__init__(self.render(str))
+
+    def render(self, name: Callable[[str], str] = str) -> str:
+        """The message with every setting shown through ``name`` (``flag_name`` for a CLI)."""
+        rule = _PLACEHOLDER.sub(lambda match: name(match.group(1)), self.rule)
+        if self.field is None:
+            return rule
+        return f"{name(self.field)}={self.value!r} is invalid: {rule}"
+
+    def __reduce__(self):  # picklable across worker processes
+        return (type(self), (self.field, self.value, self.rule))
+
+
+class JobFailed(RuntimeError):
+    """A long job could not finish (a storage lost for good, a worker that died); the message
+    is one line that says how to resume. Commands exit with status 1."""

@@ -1,0 +1,87 @@
+"""Running one export: the network ``ExportConfig`` names, written in its format, and the lines
+that say what was written (for timm: a Python script).
+
+The network is ARCH (a baseline name, an architecture string or a .json file) freshly
+initialised, ARCH trained on the proxy data first (``config.proxy``), or a checkpoint's
+(``config.checkpoint``).
+"""
+
+from __future__ import annotations
+
+from nas.archs import resolve_arch
+from nas.errors import JobFailed
+from nas.export.config import ExportConfig
+from nas.export.network import (
+    DEFAULT_IN_CHANNELS,
+    DEFAULT_NUM_CLASSES,
+    Network,
+    checkpoint_network,
+    trained_network,
+    untrained_network,
+)
+from nas.export.onnx import ONNX_INPUT, ONNX_OUTPUT, check_onnx, export_onnx, onnx_modules
+from nas.export.pytorch import export_pytorch
+from nas.export.timm import export_timm
+from nas.train import checkpoint
+from search_spaces import encode
+
+
+def prepare_network(config: ExportConfig) -> Network:
+    """The network ``config`` names: a checkpoint's, ARCH trained, or ARCH fresh."""
+    if config.checkpoint is not None:
+        return checkpoint_network(config.checkpoint)
+    arch = resolve_arch(config.arch)
+    label = config.arch if not config.arch.startswith("stem") else encode(arch)
+    if config.proxy is not None:
+        return trained_network(arch, config.proxy, label)
+    return untrained_network(
+        arch,
+        num_classes=config.num_classes or DEFAULT_NUM_CLASSES,
+        in_channels=config.in_channels or DEFAULT_IN_CHANNELS,
+        seed=config.seed,
+        label=label,
+    )
+
+
+def summary(network: Network) -> list[str]:
+    """What the network is, and its validation accuracy where it was trained."""
+    lines = [network.describe()]
+    metrics = network.info.metrics
+    if "accuracy" in metrics:
+        lines.append(
+            f"validation accuracy {metrics['accuracy']:.2%} on {metrics.get('val_images', '?')} "
+            f"held-out images of {metrics.get('dataset', 'its dataset')}"
+        )
+    return lines
+
+
+def run_export(config: ExportConfig) -> list[str]:
+    """Do the export; the lines to print (for timm: a Python script). ConfigError before any
+    work where the ONNX packages are missing; JobFailed where the training, the ONNX export or
+    its check fails."""
+    if config.format == "onnx":
+        onnx_modules()  # before any training
+    network = prepare_network(config)
+    lines = summary(network)
+    if config.format == "timm":
+        script = export_timm(network, config.out)
+        saved = [f"weights under timm's names: {config.out}"] if config.out else []
+        return [f"# {line}" for line in lines + saved] + [script.rstrip("\n")]
+    if config.format == "pytorch":
+        folder = export_pytorch(network, config.out)
+        return lines + [
+            f"wrote {folder / checkpoint.MODEL_FILE} and {folder / checkpoint.ARCH_FILE}",
+            f'load it with: model, info = nas.train.checkpoint.load("{folder}")',
+        ]
+    path = export_onnx(network, config.out)
+    check = check_onnx(network, path, seed=config.seed)
+    info = network.info
+    size = f"{info.in_channels}, {info.image_size}, {info.image_size}"
+    lines += [
+        f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): input {ONNX_INPUT!r} "
+        f"(batch, {size}), output {ONNX_OUTPUT!r} (batch, {info.num_classes})",
+        check.describe(),
+    ]
+    if not check.passed:
+        raise JobFailed(f"{check.describe()}: {str(path)!r} does not match PyTorch")
+    return lines

@@ -1,0 +1,367 @@
+"""ArchSpec <-> timm's EfficientNet block strings, and our weights under timm's names.
+
+timm builds the very same network from them. ``to_timm(arch)`` gives the nested list that
+``timm.models._efficientnet_builder.decode_arch_def`` takes, one list of one string per stage,
+plus the stem, head and activation settings for ``timm.models.efficientnet.EfficientNet``;
+``from_timm`` reads them back. The mapping follows timm's builder and blocks (checked against
+timm 1.0's source):
+
+- ``ir`` (InvertedResidual) with expansion > 1 is our ``mbconv``; timm's ``ir`` with ``e1`` keeps
+  a 1x1 expand conv, so our expansion-1 MBConv is timm's ``ds`` (DepthwiseSeparableConv), written
+  with ``e1`` as timm's own EfficientNet-B0 is; a ``ds`` string without ``e`` is our ``ds`` op.
+  Both build the same layers.
+- ``er`` (EdgeResidual) with expansion > 1 is our ``fused_mbconv``; our regular conv (``conv``,
+  or ``fused_mbconv`` with expansion 1) is timm's ``cn`` (ConvBnAct), ``e1`` marking the latter.
+  timm's ``cn`` has no residual unless told ``skip`` and has no squeeze-excite.
+- Squeeze-excite: timm's EfficientNet computes SE widths from the block input (``se_from_exp``
+  is False: it divides the ratio by the expansion and applies it to the expanded width), as we
+  do, but rounds where we truncate; timm also rounds an expanded width to a multiple of 8.
+  ``to_timm`` checks every layer and refuses a network timm would build differently.
+- ``round_chs_fn=int`` keeps timm from rounding the stage, stem and head channels.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nas.export.network import Network
+from search_spaces.blocks import squeeze_channels
+from search_spaces.network import STEM_STRIDE, ArchNet
+from search_spaces.spec import (
+    ACTIVATIONS,
+    OPS_WITH_EXPANSION,
+    ArchSpec,
+    BlockSpec,
+    encode,
+    encode_block,
+    layer_plan,
+)
+
+TIMM_BLOCK_TYPES = ("ir", "ds", "er", "cn")
+# (fused, expanded) -> timm block type: an unexpanded MBConv is timm's ds, a fused one its cn.
+_TIMM_TYPE = {(False, True): "ir", (False, False): "ds", (True, True): "er", (True, False): "cn"}
+# Our activation name -> the torch.nn class given to timm as act_layer.
+ACT_LAYERS: dict[str, str] = {
+    "silu": "SiLU",
+    "relu": "ReLU",
+    "relu6": "ReLU6",
+    "hardswish": "Hardswish",
+}
+_ACT_ALIASES = {"swish": "silu"}  # timm's name for SiLU
+TIMM_DIVISOR = 8  # timm's make_divisible default, applied to every expanded width
+TIMM_OUTPUT_STRIDE = 32
+_OPTION = re.compile(r"(se|r|k|s|e|c)(\d+(?:\.\d+)?(?:e-?\d+)?)")
+
+
+@dataclass(frozen=True)
+class TimmArch:
+    """What timm's ``EfficientNet`` needs to build an ArchSpec's network."""
+
+    arch_def: tuple[tuple[str, ...], ...]  # for decode_arch_def, one string per stage
+    stem_size: int
+    num_features: int  # the head's 1x1 conv width
+    activation: str  # ours: silu, relu, relu6 or hardswish
+    output_stride: int  # at least the network's total stride, so timm never dilates
+    resolution: int
+
+    @property
+    def act_layer(self) -> str:
+        """The torch.nn class name to pass as act_layer."""
+        return ACT_LAYERS[self.activation]
+
+    def arch_def_lists(self) -> list[list[str]]:
+        return [list(stage) for stage in self.arch_def]
+
+
+# ----------------------------------------------------------------------------- ArchSpec -> timm
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _timm_make_divisible(value: float, divisor: int = TIMM_DIVISOR) -> int:
+    """timm.layers.make_divisible with its defaults (min_value=divisor, round_limit=0.9)."""
+    rounded = max(divisor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
+
+
+def block_string(stage: BlockSpec) -> str:
+    """One stage as a timm block string, e.g. ``ir_r2_k3_s2_e6_c24_se0.25``."""
+    fused = stage.op in ("fused_mbconv", "conv")
+    block_type = _TIMM_TYPE[(fused, stage.expansion > 1)]
+    parts = [block_type, f"r{stage.repeats}", f"k{stage.kernel}", f"s{stage.stride}"]
+    if stage.op in OPS_WITH_EXPANSION:
+        parts.append(f"e{stage.expansion}")
+    parts.append(f"c{stage.out_channels}")
+    if stage.se_ratio > 0:
+        parts.append(f"se{_number(stage.se_ratio)}")
+    if block_type == "cn":
+        parts += ["skip"] if stage.skip else []
+    elif not stage.skip:
+        parts.append("noskip")
+    return "_".join(parts)
+
+
+def _timm_layer_mismatch(stage: BlockSpec, in_channels: int) -> str | None:
+    """Why timm would build this stage's layer (given its input width) differently, or None."""
+    if stage.expansion == 1 and stage.op in ("fused_mbconv", "conv"):
+        return "timm's regular conv block (cn) has no squeeze-excite" if stage.se_ratio else None
+    mid = in_channels * stage.expansion
+    if stage.expansion > 1 and _timm_make_divisible(mid) != mid:
+        return (
+            f"timm rounds the expanded width {in_channels}x{stage.expansion}={mid} to "
+            f"{_timm_make_divisible(mid)} (a multiple of {TIMM_DIVISOR})"
+        )
+    if stage.se_ratio > 0:
+        timm_squeeze = round(mid * (stage.se_ratio / float(stage.expansion)))
+        ours = squeeze_channels(in_channels, stage.se_ratio)
+        if timm_squeeze != ours:
+            return (
+                f"timm's squeeze-excite width from {in_channels} input channels is "
+                f"{timm_squeeze}, ours {ours}"
+            )
+    return None
+
+
+def _total_stride(arch: ArchSpec) -> int:
+    return STEM_STRIDE * math.prod(stage.stride for stage in arch.stages)
+
+
+def to_timm(arch: ArchSpec) -> TimmArch:
+    """timm's definition of ``arch``; ValueError where timm cannot build the same network."""
+    if not isinstance(arch, ArchSpec):
+        raise ValueError(f"expected an ArchSpec, got {type(arch).__name__}")
+    plan = layer_plan(arch)
+    position = 0
+    for index, stage in enumerate(arch.stages):
+        for layer in plan[position : position + stage.repeats]:
+            problem = _timm_layer_mismatch(stage, layer.in_channels)
+            if problem:
+                raise ValueError(
+                    f"stage {index + 1} ({encode_block(stage)}) has no exact timm equivalent: "
+                    f"{problem} (the onnx and pytorch exports have no such limit)"
+                )
+        position += stage.repeats
+    return TimmArch(
+        arch_def=tuple((block_string(stage),) for stage in arch.stages),
+        stem_size=arch.stem_channels,
+        num_features=arch.head_channels,
+        activation=arch.activation,
+        output_stride=max(TIMM_OUTPUT_STRIDE, _total_stride(arch)),
+        resolution=arch.resolution,
+    )
+
+
+# ----------------------------------------------------------------------------- timm -> ArchSpec
+
+
+def _parse_options(text: str, options: list[str]) -> tuple[dict[str, float], bool | None]:
+    values: dict[str, float] = {}
+    skip = None
+    for option in options:
+        if option in ("skip", "noskip"):
+            skip = option == "skip"
+            continue
+        match = _OPTION.fullmatch(option)
+        if match is None:
+            raise ValueError(f"timm block {text!r}: option {option!r} is not supported")
+        key, value = match.groups()
+        if key in values:
+            raise ValueError(f"timm block {text!r}: option {key!r} given twice")
+        values[key] = float(value)
+    missing = [key for key in ("r", "k", "s", "c") if key not in values]
+    if missing:
+        raise ValueError(f"timm block {text!r}: missing {', '.join(missing)}")
+    for key in ("r", "k", "s", "c", "e"):
+        if key in values and not values[key].is_integer():
+            raise ValueError(f"timm block {text!r}: {key} must be a whole number")
+    return values, skip
+
+
+def _block_op(text: str, block_type: str, values: dict[str, float]) -> tuple[str, int]:
+    """(our op, expansion) of a timm block type and its options."""
+    expansion = int(values.get("e", 1))
+    if block_type in ("ir", "er"):
+        if "e" not in values:
+            raise ValueError(f"timm block {text!r}: {block_type} needs e<expansion>")
+        if expansion < 2:
+            raise ValueError(
+                f"timm block {text!r}: timm's {block_type} with e1 keeps an expand conv that no "
+                f"ArchSpec op has (write {'ds' if block_type == 'ir' else 'cn'}_..._e1)"
+            )
+        return ("mbconv" if block_type == "ir" else "fused_mbconv"), expansion
+    if "e" in values and expansion != 1:
+        raise ValueError(f"timm block {text!r}: {block_type} takes no expansion but e1")
+    if block_type == "cn" and "se" in values:
+        raise ValueError(f"timm block {text!r}: timm's cn block has no squeeze-excite")
+    if block_type == "ds":
+        return ("mbconv" if "e" in values else "ds"), 1
+    return ("fused_mbconv" if "e" in values else "conv"), 1
+
+
+def parse_block_string(text: str) -> BlockSpec:
+    """One timm block string (ir, ds, er or cn, without per-block activation overrides)."""
+    if not isinstance(text, str):
+        raise ValueError(f"a timm block must be a str, got {type(text).__name__}")
+    block_type, *options = text.split("_")
+    if block_type not in TIMM_BLOCK_TYPES:
+        raise ValueError(
+            f"timm block {text!r}: type {block_type!r} is not one of {', '.join(TIMM_BLOCK_TYPES)}"
+        )
+    values, skip = _parse_options(text, options)
+    op, expansion = _block_op(text, block_type, values)
+    default_skip = block_type != "cn"
+    try:
+        return BlockSpec(
+            op=op,
+            kernel=int(values["k"]),
+            stride=int(values["s"]),
+            expansion=expansion,
+            se_ratio=values.get("se", 0.0),
+            skip=default_skip if skip is None else skip,
+            out_channels=int(values["c"]),
+            repeats=int(values["r"]),
+        )
+    except ValueError as error:
+        raise ValueError(f"timm block {text!r}: {error}") from None
+
+
+def _activation_name(act_layer: Any) -> str:
+    name = act_layer if isinstance(act_layer, str) else getattr(act_layer, "__name__", "")
+    key = str(name).lower().replace("_", "")
+    key = _ACT_ALIASES.get(key, key)
+    if key not in ACTIVATIONS:
+        raise ValueError(f"act_layer {act_layer!r} is not one of {', '.join(ACTIVATIONS)}")
+    return key
+
+
+def from_timm(
+    arch_def: Sequence[Sequence[str]],
+    stem_size: int = 32,
+    num_features: int = 1280,
+    act_layer: Any = "silu",
+    resolution: int = 224,
+) -> ArchSpec:
+    """The ArchSpec of a timm arch_def (each string of a stage becomes a stage of ours) and
+    EfficientNet settings; ``act_layer`` is a name (silu, swish, relu6...) or a torch.nn class.
+    ValueError for strings or networks that have no exact ArchSpec."""
+    if isinstance(arch_def, str) or not isinstance(arch_def, Sequence):
+        raise ValueError("arch_def must be a list of lists of block strings")
+    stages = []
+    for stage in arch_def:
+        if isinstance(stage, str) or not isinstance(stage, Sequence):
+            raise ValueError(f"arch_def stage {stage!r} must be a list of block strings")
+        stages.extend(parse_block_string(text) for text in stage)
+    if not stages:
+        raise ValueError("arch_def has no blocks")
+    arch = ArchSpec(stem_size, tuple(stages), num_features, _activation_name(act_layer), resolution)
+    to_timm(arch)  # refuses what timm would build differently
+    return arch
+
+
+# ----------------------------------------------------------------------------- code and weights
+
+
+def timm_snippet(
+    arch: ArchSpec,
+    num_classes: int = 1000,
+    in_channels: int = 3,
+    weights_file: str | None = None,
+    image_size: int | None = None,
+) -> str:
+    """A Python script that builds ``arch`` with timm (and loads ``weights_file`` if given)."""
+    timm_arch = to_timm(arch)
+    size = image_size or arch.resolution
+    stages = "\n".join(f"    {list(stage)!r}," for stage in timm_arch.arch_def)
+    stride = (
+        [f"    output_stride={timm_arch.output_stride},  # the network's stride: no dilation"]
+        if timm_arch.output_stride != TIMM_OUTPUT_STRIDE
+        else []
+    )
+    lines = [
+        f"# {encode(arch)} as a timm EfficientNet (checked with timm 1.0),",
+        f"# for {in_channels}x{size}x{size} inputs.",
+        "import torch",
+        "from timm.models._efficientnet_builder import decode_arch_def",
+        "from timm.models.efficientnet import EfficientNet",
+        "",
+        f"arch_def = [\n{stages}\n]",
+        "model = EfficientNet(",
+        "    decode_arch_def(arch_def),",
+        f"    num_classes={num_classes},",
+        f"    in_chans={in_channels},",
+        f"    stem_size={timm_arch.stem_size},",
+        f"    num_features={timm_arch.num_features},  # the head's 1x1 conv",
+        f"    act_layer=torch.nn.{timm_arch.act_layer},",
+        "    round_chs_fn=int,  # channels as written, not rounded to multiples of 8",
+        *stride,
+        "    drop_rate=0.2,",
+        "    drop_path_rate=0.2,",
+        ")",
+    ]
+    if weights_file is not None:
+        lines.append(f"model.load_state_dict(torch.load({weights_file!r}, weights_only=True))")
+    return "\n".join(lines) + "\n"
+
+
+def _timm_units(stage: BlockSpec) -> list[tuple[str, str] | str]:
+    """timm's names for the parts of one layer's body, in our body's order:
+    (conv, norm) pairs and "se"."""
+    se = ["se"] if stage.se_ratio > 0 else []
+    if stage.op in ("fused_mbconv", "conv"):
+        if stage.expansion == 1:
+            return [("conv", "bn1")]
+        return [("conv_exp", "bn1"), *se, ("conv_pwl", "bn2")]
+    if stage.expansion == 1:
+        return [("conv_dw", "bn1"), *se, ("conv_pw", "bn2")]
+    return [("conv_pw", "bn1"), ("conv_dw", "bn2"), *se, ("conv_pwl", "bn3")]
+
+
+def _timm_key(key: str, arch: ArchSpec) -> str:
+    top = {"stem.0": "conv_stem", "stem.1": "bn1", "head.0": "conv_head", "head.1": "bn2"}
+    module, _, tensor = key.rpartition(".")
+    if module in top:
+        return f"{top[module]}.{tensor}"
+    if module == "classifier":
+        return key
+    _, stage, layer, _, part, *inner = module.split(".")  # stages.S.L.body.J[.0|.1|.reduce]
+    unit = _timm_units(arch.stages[int(stage)])[int(part)]
+    if unit == "se":
+        name = "se.conv_reduce" if inner == ["reduce"] else "se.conv_expand"
+    else:
+        name = unit[0] if inner == ["0"] else unit[1]
+    return f"blocks.{stage}.{layer}.{name}.{tensor}"
+
+
+def timm_state_dict(model: ArchNet) -> dict[str, torch.Tensor]:
+    """``model``'s weights under the names of the timm EfficientNet ``timm_snippet`` builds."""
+    to_timm(model.arch)
+    return {
+        _timm_key(key, model.arch): value.detach().cpu()
+        for key, value in model.state_dict().items()
+    }
+
+
+def export_timm(network: Network, weights_file: str | Path | None = None) -> str:
+    """The timm script that builds the network; with ``weights_file``, its weights are written
+    there under timm's names and the script loads them."""
+    info = network.info
+    if weights_file is not None:
+        state = timm_state_dict(network.model)  # refuses what timm cannot build first
+        Path(weights_file).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(state, weights_file)
+    return timm_snippet(
+        info.arch,
+        num_classes=info.num_classes,
+        in_channels=info.in_channels,
+        weights_file=None if weights_file is None else str(weights_file),
+        image_size=info.image_size,
+    )

@@ -1,0 +1,69 @@
+"""Writing results: files replaced atomically, trials.csv, best.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nas.results.ranking import best_row
+from nas.results.table import NUMERIC
+from search_spaces import decode, to_dict
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file and rename it, so no reader sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; results are shared like any file
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    write_atomic(path, frame.to_csv(index=False))
+
+
+def best_record(row: pd.Series, num_classes: int, in_channels: int) -> dict[str, Any]:
+    arch = decode(row["arch"])
+    metrics = {key: _plain(row[key]) for key in ["number"] + NUMERIC + ["device"]}
+    return {
+        "arch": to_dict(arch),
+        "arch_string": row["arch"],
+        "metrics": metrics,
+        "python": (
+            f"from search_spaces import build_model, decode; model = build_model("
+            f"decode({row['arch']!r}), num_classes={num_classes}, "
+            f"in_channels={in_channels})"
+        ),
+    }
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
+def write_best_json(
+    frame: pd.DataFrame, path: Path, num_classes: int, in_channels: int
+) -> dict[str, Any] | None:
+    row = best_row(frame)
+    if row is None:
+        return None
+    record = best_record(row, num_classes, in_channels)
+    write_atomic(path, json.dumps(record, indent=2) + "\n")
+    return record

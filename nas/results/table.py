@@ -1,0 +1,93 @@
+"""A study as one table: the columns of trials.csv, the frame built from a study, and ``load``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pandas as pd
+from optuna.trial import TrialState
+
+from nas.results.files import TRIALS_FILE
+from nas.study.keys import FAIL_REASON, SURPLUS
+
+# The documented columns of trials.csv, in order; the sampled choices (b1_op ... b7_layers)
+# follow them, then fail_reason.
+COLUMNS = [
+    "number",
+    "state",
+    "arch",
+    "flops",
+    "params",
+    "accuracy",
+    "reward",
+    "seconds",
+    "images_per_s",
+    "device",
+    "reference",
+    "worker",
+    "retry_of",
+]
+NUMERIC = ["flops", "params", "accuracy", "reward", "seconds", "images_per_s"]
+REASON = FAIL_REASON
+
+
+def _choice_order(name: str) -> tuple[int, str]:
+    block, _, choice = name.partition("_")
+    return (int(block[1:]) if block[1:].isdigit() else 0, choice)
+
+
+def trials_frame(study: optuna.Study) -> pd.DataFrame:
+    """One row per trial with the documented columns, then every sampled choice. Surplus
+    trials (started by a worker after the study had its total) have no row."""
+    rows = []
+    choices: set[str] = set()
+    for trial in study.get_trials(deepcopy=False):
+        attrs = trial.user_attrs
+        if attrs.get(SURPLUS):
+            continue
+        row: dict[str, Any] = {column: attrs.get(column) for column in COLUMNS}
+        row["number"] = trial.number
+        row["state"] = trial.state.name
+        row["reference"] = attrs.get("reference", "")
+        row.update(trial.params)
+        choices.update(trial.params)
+        row[REASON] = attrs.get(REASON, "")
+        if trial.state == TrialState.FAIL and REASON not in attrs:
+            row[REASON] = "worker stopped mid-trial; parameters retried"
+        rows.append(row)
+    columns = COLUMNS + sorted(choices, key=_choice_order) + [REASON]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def load(path: str | os.PathLike) -> pd.DataFrame:
+    """A results folder (results/<study>) or a trials.csv, as a DataFrame. A missing file raises
+    FileNotFoundError, a corrupt or foreign one ValueError, each naming the path."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / TRIALS_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no trials.csv at {str(path)!r}")
+    try:
+        frame = pd.read_csv(path, keep_default_na=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"{str(path)!r} is not a readable trials.csv: {str(error).splitlines()[0]}"
+        ) from None
+    missing = [column for column in COLUMNS if column not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{str(path)!r} is not a trials.csv: missing column(s) {', '.join(missing)}"
+        )
+    for column in NUMERIC + ["number"]:
+        try:
+            frame[column] = pd.to_numeric(frame[column])
+        except (TypeError, ValueError):
+            raise ValueError(f"{str(path)!r}: column {column!r} holds non-numbers") from None
+    for column in ("reference", REASON):
+        if column not in frame:
+            frame[column] = ""
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), "")
+    return frame

@@ -1,0 +1,21 @@
+"""The architecture search: ``SearchConfig`` and ``run_search``, its objective and samplers."""
+
+from __future__ import annotations
+
+from nas.search.config import PRUNERS, SAMPLERS, SearchConfig
+from nas.search.objective import Deployment, Objective
+from nas.search.run import dry_run, run_search, status, summary, worker_devices, worker_threads
+
+__all__ = [
+    "PRUNERS",
+    "SAMPLERS",
+    "Deployment",
+    "Objective",
+    "SearchConfig",
+    "dry_run",
+    "run_search",
+    "status",
+    "summary",
+    "worker_devices",
+    "worker_threads",
+]

@@ -1,0 +1,114 @@
+"""One trial: sample -> price at the deployment shape -> build -> train -> reward.
+
+Every outcome is written to the trial's user attributes, so the results table can show why a
+trial was skipped or failed as well as what a finished one scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import optuna
+
+from nas import cost
+from nas.data import ProxyData
+from nas.reward import RewardConfig
+from nas.study.faults import is_connection_error
+from nas.study.heartbeat import Heartbeat
+from nas.study.keys import FAIL_REASON, WORKER, worker_id
+from nas.train import TrainConfig, TrainingFailed, train_arch
+from search_spaces import MnasSpace, encode
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The shape a candidate is priced at: the deployable network, not the proxy's input."""
+
+    resolution: int = 224
+    in_channels: int = 3
+    num_classes: int = 1000
+    min_flops: float | None = None
+    max_flops: float | None = None
+
+    def out_of_range(self, flops: int) -> str | None:
+        if self.min_flops is not None and flops < self.min_flops:
+            return f"{flops / 1e6:.1f}M FLOPs below min_flops {self.min_flops / 1e6:.1f}M"
+        if self.max_flops is not None and flops > self.max_flops:
+            return f"{flops / 1e6:.1f}M FLOPs above max_flops {self.max_flops / 1e6:.1f}M"
+        return None
+
+
+class Objective:
+    """Callable for ``study.optimize``: returns the reward, or (accuracy, FLOPs) when
+    ``two_objectives`` is set (NSGA-II's Pareto front). ``heartbeat`` (seconds) keeps a
+    heartbeat on the running trial, for storages that have none of their own."""
+
+    def __init__(
+        self,
+        space: MnasSpace,
+        data: ProxyData,
+        train_config: TrainConfig,
+        reward: RewardConfig,
+        deployment: Deployment,
+        seed: int = 0,
+        two_objectives: bool = False,
+        heartbeat: float | None = None,
+    ) -> None:
+        self.space = space
+        self.data = data
+        self.train_config = train_config
+        self.reward = reward
+        self.deployment = deployment
+        self.seed = seed
+        self.two_objectives = two_objectives
+        self.heartbeat = heartbeat
+
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
+        trial.set_user_attr(WORKER, worker_id())
+        with Heartbeat(trial, self.heartbeat):
+            try:
+                return self._run(trial)
+            except optuna.TrialPruned:
+                raise
+            except TrainingFailed as error:
+                trial.set_user_attr(FAIL_REASON, str(error))
+                raise
+            except Exception as error:  # a bug in one candidate must not stop the search
+                if not is_connection_error(error):  # a lost storage is not the candidate's fault
+                    trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
+                raise
+
+    def _run(self, trial: optuna.Trial) -> float | tuple[float, float]:
+        arch = self.space.sample(trial)
+        deploy = self.deployment
+        flops = cost.flops(arch, deploy.resolution, deploy.in_channels, deploy.num_classes)
+        trial.set_user_attr("arch", encode(arch))
+        trial.set_user_attr("flops", flops)
+        trial.set_user_attr("params", cost.params(arch, deploy.num_classes, deploy.in_channels))
+        reason = deploy.out_of_range(flops)
+        if reason is not None:
+            trial.set_user_attr(FAIL_REASON, f"not trained: {reason}")
+            raise optuna.TrialPruned(reason)
+        trial.set_user_attr("device", str(self.data.device))
+
+        def report(accuracy: float, step: int, last: bool) -> None:
+            if self.two_objectives:
+                return  # Optuna's pruners work on single-objective studies only
+            trial.report(accuracy, step)
+            if not last and trial.should_prune():  # pruning the last evaluation saves nothing
+                trial.set_user_attr("accuracy", accuracy)
+                trial.set_user_attr(FAIL_REASON, f"pruned at step {step}: accuracy {accuracy:.4f}")
+                raise optuna.TrialPruned()
+
+        # Common random numbers: every candidate starts from the same seed and so sees the same
+        # batches in the same order with the same crops and flips; candidates then differ by
+        # their architecture, not by the luck of their data order.
+        result = train_arch(arch, self.data, self.train_config, seed=self.seed, report=report)
+        value = self.reward(result.accuracy, flops)
+        trial.set_user_attr("accuracy", result.accuracy)
+        trial.set_user_attr("reward", value)
+        trial.set_user_attr("seconds", result.seconds)
+        trial.set_user_attr("images_per_s", result.images_per_s)
+        if self.two_objectives:
+            return result.accuracy, float(flops)
+        return value

@@ -1,0 +1,75 @@
+"""A search's study and files: opening it with its recorded settings, trials.csv, best.json."""
+
+from __future__ import annotations
+
+import json
+
+import optuna
+
+import baselines
+from nas import results
+from nas.search.config import SearchConfig
+from nas.search.samplers import make_pruner, make_sampler
+from nas.study.keys import REFERENCE, finished_count
+from nas.study.loop import record_settings
+from nas.study.storage import open_storage
+from search_spaces import MnasSpace
+
+
+def search_space(config: SearchConfig) -> MnasSpace:
+    return MnasSpace(baselines.get(config.reference))
+
+
+def open_study(config: SearchConfig) -> optuna.Study:
+    """Create the study, or load it when it exists and was made with the same settings."""
+    storage = open_storage(config.storage, config.journal, config.heartbeat)
+    directions = ["maximize", "minimize"] if config.sampler == "nsga2" else ["maximize"]
+    study = optuna.create_study(
+        study_name=config.name,
+        storage=storage,
+        sampler=make_sampler(config),
+        pruner=make_pruner(config),
+        directions=directions,
+        load_if_exists=True,
+    )
+    record_settings(study, config.identity(), "give the study another name to start afresh")
+    # Seeded by the trials already there, so a resumed study does not repeat its first draws.
+    study.sampler = make_sampler(config, offset=len(study.trials))
+    return study
+
+
+def prepare_study(config: SearchConfig, write_config: bool = True) -> optuna.Study:
+    """Open the study, record config.json, and enqueue the reference into a new study."""
+    study = open_study(config)
+    if write_config:
+        results.write_atomic(config.config_file, json.dumps(config.record(), indent=2) + "\n")
+    if config.use_reference and not study.get_trials(deepcopy=False):
+        space = search_space(config)
+        study.enqueue_trial(
+            space.params_of(space.reference),
+            user_attrs={REFERENCE: config.reference},
+            skip_if_exists=True,  # workers starting together on a new study enqueue it once
+        )
+    return study
+
+
+class SearchOutputs:
+    """Rewrites trials.csv and best.json after every trial; stops at the requested total."""
+
+    def __init__(self, config: SearchConfig, num_classes: int, in_channels: int) -> None:
+        self.config = config
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+
+    def write(self, study: optuna.Study) -> None:
+        frame = results.trials_frame(study)
+        folder = self.config.folder
+        results.write_csv(frame, folder / results.TRIALS_FILE)
+        results.write_best_json(
+            frame, folder / results.BEST_FILE, self.num_classes, self.in_channels
+        )
+
+    def __call__(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        self.write(study)
+        if finished_count(study) >= self.config.trials:
+            study.stop()

@@ -1,0 +1,218 @@
+"""Running a search: ``run_search(SearchConfig)``, its status, summary and dry run.
+
+Running the same search again resumes the study: finished trials are kept, the numbering goes
+on, and ``trials`` is the study's total, so a killed job is finished rather than extended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Iterator
+
+import optuna
+from optuna.trial import TrialState
+
+from nas import cost, results
+from nas.data import load_data
+from nas.proxy import resolve_device
+from nas.search.config import SearchConfig
+from nas.search.objective import Objective
+from nas.search.outputs import SearchOutputs, prepare_study, search_space
+from nas.study.keys import SURPLUS, WORKER, finished_count
+from nas.study.loop import LoopSettings, optuna_verbosity, run_to_total, terminate_as_interrupt
+from nas.study.progress import ProgressFactory, Silent
+from nas.study.storage import has_optuna_heartbeat, mask_url, open_storage
+from nas.study.workers import check_exit_codes, cores, run_workers
+
+log = logging.getLogger(__name__)
+
+
+def worker_devices(config: SearchConfig) -> list[str]:
+    """The device of each worker: ``devices`` round robin, else the proxy's device for all."""
+    if config.devices:
+        return [config.devices[i % len(config.devices)] for i in range(config.workers)]
+    return [config.proxy.device] * config.workers
+
+
+def worker_threads(config: SearchConfig) -> int:
+    """Torch threads per worker: ``threads``, else this machine's cores split evenly."""
+    if config.threads is not None:
+        return config.threads
+    return max(1, cores() // config.workers)
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """torch's intra-op thread count inside the block (unchanged for None), restored after."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _worker(config: SearchConfig, progress: ProgressFactory, index: int) -> None:
+    run_search(config, progress=progress, worker=index)
+
+
+def _run_parallel(config: SearchConfig, progress: ProgressFactory) -> optuna.Study:
+    """``config.workers`` spawned processes on the study; one progress view for all."""
+    data = load_data(config.proxy.data_config, "cpu")  # bad data fails here, once
+    with optuna_verbosity(optuna.logging.WARNING):
+        study = prepare_study(config)
+    log.info(
+        f"{config.workers} workers on study {config.name!r} (devices "
+        f"{', '.join(worker_devices(config))}; {worker_threads(config)} threads each); "
+        "their trials follow"
+    )
+    bar = progress(
+        config.trials, min(finished_count(study), config.trials), config.show_progress, ""
+    )
+    try:
+        codes = run_workers(
+            _worker,
+            (config, progress),
+            config.workers,
+            on_poll=lambda: bar.advance_to(min(finished_count(study), config.trials)),
+        )
+    finally:
+        bar.close()
+    # One final write after every worker stopped: concurrent rewrites may have raced.
+    SearchOutputs(config, data.num_classes, data.in_channels).write(study)
+    check_exit_codes(codes, finished_count(study), config.trials)
+    return study
+
+
+def run_search(
+    config: SearchConfig, progress: ProgressFactory = Silent, worker: int | None = None
+) -> optuna.Study:
+    """Run (or resume) the search described by ``config`` and return its study. With
+    ``config.workers > 1`` the trials are spread over that many processes, each of which
+    calls this with its ``worker`` index. ``progress`` makes the job's progress listener."""
+    if worker is None and config.workers > 1:
+        return _run_parallel(config, progress)
+    label = ""
+    threads = config.threads
+    if worker is not None:
+        device_name = worker_devices(config)[worker]
+        label = f"[worker {worker} {resolve_device(device_name)}] "
+        proxy = dataclasses.replace(config.proxy, device=device_name)
+        config = dataclasses.replace(config, proxy=proxy, show_progress=False)
+        threads = worker_threads(config)
+    # Every trial's outcome, a failure's reason included, gets a line of its own; Optuna's
+    # warnings would repeat a failed or interrupted trial with its traceback.
+    with torch_threads(threads), optuna_verbosity(optuna.logging.ERROR):
+        data = load_data(config.proxy.data_config, resolve_device(config.proxy.device))
+        study = prepare_study(config, write_config=worker is None)
+        outputs = SearchOutputs(config, data.num_classes, data.in_channels)
+        optuna_heartbeat = has_optuna_heartbeat(config.storage)
+        objective = Objective(
+            search_space(config),
+            data,
+            config.train_config,
+            config.reward,
+            config.deployment,
+            seed=config.proxy.seed,
+            two_objectives=config.sampler == "nsga2",
+            heartbeat=None if optuna_heartbeat else config.heartbeat,
+        )
+        listener = progress(config.trials, finished_count(study), config.show_progress, label)
+        settings = LoopSettings(
+            total=config.trials,
+            heartbeat=config.heartbeat,
+            where=config.where,
+            optuna_heartbeat=optuna_heartbeat,
+            timeout=config.timeout,
+            label=label,
+        )
+        try:
+            with terminate_as_interrupt():
+                run_to_total(study, objective, settings, [outputs, listener])
+        except KeyboardInterrupt:
+            listener.close()
+            outputs.write(study)
+            log.warning(
+                f"\n{label}interrupted: {finished_count(study)} of {config.trials} trials "
+                "finished; the running trial will be retried: run the same command again "
+                "to resume"
+            )
+            raise
+        listener.close()
+        outputs.write(study)
+    return study
+
+
+def status(config: SearchConfig) -> str:
+    """Where a study stands, read from its storage by any host: no data loaded, no training."""
+    with optuna_verbosity(optuna.logging.WARNING):
+        storage = open_storage(config.storage, config.journal, config.heartbeat)
+        try:
+            study = optuna.load_study(study_name=config.name, storage=storage)
+        except KeyError:
+            raise ValueError(
+                f"no study {config.name!r} in {mask_url(config.storage or str(config.folder))}"
+            ) from None
+    trials = [t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(SURPLUS)]
+    states = {state: sum(t.state == state for t in trials) for state in TrialState}
+    workers = {t.user_attrs.get(WORKER) for t in trials if t.state == TrialState.RUNNING}
+    frame = results.trials_frame(study)
+    best = results.best_row(frame)
+    lines = [
+        f"study {config.name!r}: {finished_count(study)} of {config.trials} trials finished "
+        f"({states[TrialState.COMPLETE]} complete, {states[TrialState.PRUNED]} pruned, "
+        f"{states[TrialState.FAIL]} failed); {states[TrialState.RUNNING]} running on "
+        f"{len(workers)} worker(s), {states[TrialState.WAITING]} waiting",
+    ]
+    if best is not None:
+        lines.append(
+            f"best so far: trial {best['number']}, reward {best['reward']:.4f}, accuracy "
+            f"{best['accuracy']:.2%}, {best['flops'] / 1e6:.1f}M FLOPs"
+        )
+    return "\n".join(lines)
+
+
+def summary(study: optuna.Study, config: SearchConfig) -> str:
+    """The final table and the best trial, as the command prints them."""
+    frame = results.trials_frame(study)
+    best = results.best_row(frame)
+    lines = [
+        f"\n{finished_count(study)} trials in {config.folder}/ "
+        f"({results.TRIALS_FILE}, {results.BEST_FILE})",
+        results.top_table(frame, config.top_k),
+    ]
+    if best is not None:
+        lines.append(
+            f"\nbest: trial {best['number']}, reward {best['reward']:.4f}, "
+            f"accuracy {best['accuracy']:.2%}, {best['flops'] / 1e6:.1f}M FLOPs\n"
+            f"  {best['arch']}"
+        )
+    return "\n".join(lines)
+
+
+def dry_run(config: SearchConfig) -> str:
+    """What a search would do, without loading data or training."""
+    space = search_space(config)
+    reference = space.reference
+    flops = cost.flops(reference, config.resolution)
+    proxy = config.proxy
+    lines = [
+        space.describe(),
+        f"reference {config.reference}: {flops / 1e6:.1f}M FLOPs at {config.resolution}px, "
+        f"{cost.params(reference):,} params, reward if accuracy were 1: "
+        f"{config.reward(1.0, flops):.4f}",
+        f"study {config.name!r} in {config.folder}/ "
+        f"(storage: {mask_url(config.storage) if config.storage else 'journal file'})",
+        f"proxy: {proxy.dataset}, preset {proxy.preset}: train_subset="
+        f"{proxy.value('train_subset')}, val_subset={proxy.value('val_subset')}, "
+        f"epochs={proxy.value('epochs')}, batch_size={proxy.value('batch_size')}, "
+        f"lr={proxy.value('lr')}, optimizer={proxy.value('optimizer')}, "
+        f"device {resolve_device(proxy.device)}",
+        f"{config.trials} trials, sampler {config.sampler}, pruner {config.pruning}",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+"""The search's Optuna sampler and pruner, chosen by name and seeded from the study."""
+
+from __future__ import annotations
+
+import warnings
+
+import optuna
+
+from nas.search.config import SearchConfig
+
+
+def make_sampler(config: SearchConfig, offset: int = 0) -> optuna.samplers.BaseSampler:
+    """The sampler; ``offset`` (the trials already in the study) shifts its seed."""
+    seed = (config.proxy.seed * 1_000_003 + offset) % 2**32
+    if config.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if config.sampler == "nsga2":
+        population = max(4, min(50, config.trials // 3))
+        return optuna.samplers.NSGAIISampler(population_size=population, seed=seed)
+    if config.sampler == "evolution":
+        from nas.search.evolution import RegularizedEvolutionSampler
+
+        population = max(2, min(20, config.trials // 3))
+        return RegularizedEvolutionSampler(
+            population_size=population, sample_size=max(1, min(5, population // 2)), seed=seed
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed,
+            multivariate=True,
+            group=True,
+            constant_liar=True,
+            n_startup_trials=max(3, min(10, config.trials // 2)),
+        )
+
+
+def make_pruner(config: SearchConfig) -> optuna.pruners.BasePruner:
+    if config.pruning == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=5)
+    if config.pruning == "hyperband":
+        return optuna.pruners.HyperbandPruner()
+    return optuna.pruners.NopPruner()

@@ -1,0 +1,149 @@
+"""The resumable loop that runs any Optuna study to an exact total of finished trials.
+
+Every worker, on any host, runs the same loop on the shared storage: recover trials whose worker
+died, stop once the study has its total, wait while the last trials run elsewhere, else run one
+more trial. Storage outages are ridden out with backoff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from nas.study.faults import with_backoff
+from nas.study.keys import SURPLUS, counts_as_finished
+from nas.study.storage import mask_url, recover_stale_trials
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """How a worker runs its share of a study."""
+
+    total: int  # finished trials the study must end with, every worker's counted
+    heartbeat: float  # seconds; a trial silent for twice this is retried
+    where: str  # the storage, for messages (a masked URL or a path)
+    optuna_heartbeat: bool = False  # RDB storages: Optuna fails stale trials itself
+    timeout: float | None = None  # stop starting trials after this many seconds
+    label: str = ""  # prefixes this worker's messages
+
+
+class WithinTotal:
+    """Runs the objective only while the study still needs trials. Workers start trials
+    concurrently, so a trial whose lower-numbered trials already make up the total (finished,
+    running or waiting) is dropped as surplus: the study ends with exactly ``total``."""
+
+    def __init__(self, objective: Callable[[optuna.Trial], Any], total: int) -> None:
+        self.objective = objective
+        self.total = total
+
+    def __call__(self, trial: optuna.Trial) -> Any:
+        live = (TrialState.RUNNING, TrialState.WAITING)
+        claims = sum(
+            t.state in live or counts_as_finished(t)
+            for t in trial.study.get_trials(deepcopy=False)
+            if t.number < trial.number
+        )
+        if claims >= self.total:
+            trial.set_user_attr(SURPLUS, True)
+            raise optuna.TrialPruned("the study already has its total")
+        return self.objective(trial)
+
+
+def run_to_total(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], Any],
+    settings: LoopSettings,
+    callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] = (),
+) -> None:
+    """Run trials until the study has ``settings.total`` finished ones (counting every
+    worker's), retrying trials whose worker died and riding out short storage outages."""
+    deadline = None if settings.timeout is None else time.monotonic() + settings.timeout
+    poll = min(5.0, settings.heartbeat / 2)
+    within = WithinTotal(objective, settings.total)
+
+    def step() -> bool:
+        if settings.optuna_heartbeat:
+            # Optuna does this when a trial starts; a worker waiting for the last trials
+            # elsewhere must do it too, or one whose worker died is waited for forever.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
+        recovered = recover_stale_trials(study, grace=2 * settings.heartbeat)
+        if recovered:
+            log.warning(
+                f"{settings.label}trials {recovered} were stopped mid-way: retrying their "
+                "parameters"
+            )
+        trials = study.get_trials(deepcopy=False)
+        finished = sum(counts_as_finished(t) for t in trials)
+        if finished >= settings.total or (deadline is not None and time.monotonic() > deadline):
+            return False
+        waiting = any(t.state == TrialState.WAITING for t in trials)
+        running = sum(t.state == TrialState.RUNNING for t in trials)
+        if not waiting and finished + running >= settings.total:
+            time.sleep(poll)  # the last trials run elsewhere; if their worker dies, retry them
+            return True
+        study.optimize(
+            within, n_trials=1, catch=(Exception,), callbacks=list(callbacks), gc_after_trial=True
+        )
+        return True
+
+    while with_backoff(step, repr(mask_url(settings.where))):
+        pass
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (Slurm's scancel, kill) is handled like Ctrl-C inside the block: the running
+    trial fails cleanly and the caller can write its outputs. The previous handler is
+    restored; off the main thread nothing changes."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def optuna_verbosity(level: int) -> Iterator[None]:
+    """Optuna's log level inside the block, restored after."""
+    previous = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(level)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(previous)
+
+
+def record_settings(study: optuna.Study, identity: dict[str, Any], advice: str) -> None:
+    """Record the settings that give a study its meaning, or refuse to resume it with others
+    (a ValueError listing the differences, then ``advice``)."""
+    recorded = study.user_attrs.get("efficientnas")
+    if recorded is None:
+        study.set_user_attr("efficientnas", identity)
+        return
+    if recorded != identity:
+        changed = [
+            f"{key} {recorded.get(key)!r} -> {value!r}"
+            for key, value in identity.items()
+            if recorded.get(key) != value
+        ]
+        raise ValueError(
+            f"study {study.study_name!r} was made with other settings "
+            f"({'; '.join(changed)[:500]}): {advice}"
+        )
