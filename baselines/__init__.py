@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from baselines.efficientnet import EFFICIENTNET_DROPOUT, EFFICIENTNETS
+from baselines.efficientnet import EFFICIENTNET_DROPOUT, EFFICIENTNET_FAMILY, EFFICIENTNETS
 from baselines.reference import MNASNET_A1, MOBILENET_V2
+from search_spaces.rules import FamilyMember
 from search_spaces.spec import ArchSpec
 
 _REGISTRY: dict[str, ArchSpec] = {
@@ -34,4 +35,10 @@ def dropout(name: str) -> float:
     return EFFICIENTNET_DROPOUT.get(name, DEFAULT_DROPOUT)
 
 
-__all__ = ["dropout", "get", "names"]
+def official_family() -> tuple[FamilyMember, ...]:
+    """EfficientNet-B0..B7 (phi 0..7) from the official hand-picked table; names are the
+    baseline names ``efficientnet_b0``...``efficientnet_b7``."""
+    return EFFICIENTNET_FAMILY
+
+
+__all__ = ["dropout", "get", "names", "official_family"]

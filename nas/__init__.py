@@ -34,7 +34,19 @@ _PUBLIC = {
     "run_export": ("nas.export", "run_export"),
 }
 
-__all__ = sorted(_PUBLIC)
+__all__ = [
+    "ExportConfig",
+    "ProxyConfig",
+    "RewardConfig",
+    "ScaleConfig",
+    "SearchConfig",
+    "load_results",
+    "make_report",
+    "run_export",
+    "run_scale",
+    "run_search",
+    "scaling_figures",
+]
 
 
 def __getattr__(name: str) -> Any:

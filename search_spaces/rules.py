@@ -209,14 +209,6 @@ class FamilyMember:
         return scale(base, self.depth, self.width).replace(resolution=self.resolution)
 
 
-def official_family() -> tuple[FamilyMember, ...]:
-    """EfficientNet-B0..B7 (phi 0..7) from the official hand-picked table; names are the
-    baseline names ``efficientnet_b0``...``efficientnet_b7``."""
-    from baselines.efficientnet import EFFICIENTNET_FAMILY  # late: baselines imports this module
-
-    return EFFICIENTNET_FAMILY
-
-
 def formula_family(
     alpha: float,
     beta: float,
@@ -258,7 +250,6 @@ __all__ = [
     "flops_factor",
     "formula_family",
     "grid_points",
-    "official_family",
     "round_filters",
     "round_repeats",
     "round_resolution",

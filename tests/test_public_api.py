@@ -34,10 +34,10 @@ def run_without_torch(code: str) -> subprocess.CompletedProcess:
 def test_specs_rules_spaces_and_baselines_import_without_torch():
     process = run_without_torch(
         "import search_spaces.spec, search_spaces.rules, search_spaces, baselines\n"
-        "from search_spaces import MnasSpace, encode, decode, scale, official_family\n"
+        "from search_spaces import MnasSpace, encode, decode, scale\n"
         "b0 = baselines.get('efficientnet_b0')\n"
         "assert decode(encode(b0)) == b0\n"
-        "b1 = official_family()[1].apply(b0)\n"
+        "b1 = baselines.official_family()[1].apply(b0)\n"
         "assert MnasSpace(b0).params_of(b0)\n"
         "assert 'torch' not in sys.modules\n"
         "print(b1.resolution)\n"
@@ -64,7 +64,7 @@ def test_search_spaces_exports():
     expected = {
         "ArchSpec", "BlockSpec", "encode", "decode", "to_json", "from_json", "build_model",
         "MnasSpace", "round_filters", "round_repeats", "round_resolution", "scale",
-        "compound", "flops_factor", "grid_points", "official_family", "formula_family",
+        "compound", "flops_factor", "grid_points", "formula_family",
     }  # fmt: skip
     assert expected <= set(search_spaces.__all__)
     for name in search_spaces.__all__:

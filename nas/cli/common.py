@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
+from nas.data import dataset_names
 from nas.errors import ConfigError, JobFailed, flag_name
 from nas.proxy import DEFAULT_DATASET, PRESET_FIELDS, PRESETS, PROXY_FIELDS, ProxyConfig
 from nas.train import OPTIMIZERS
@@ -93,7 +94,7 @@ def add_proxy_arguments(parser: Parser) -> None:
     group.add_argument(
         "--dataset",
         default=DEFAULT_DATASET,
-        help="fashion-mnist, cifar10, synthetic or imagefolder:PATH",
+        help=", ".join(dataset_names()),
     )
     group.add_argument(
         "--data-dir",

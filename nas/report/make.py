@@ -1,9 +1,10 @@
-"""The report's entry points: ``make_report`` (tables, figures, one HTML page) and
-``scaling_figures`` (a scaling folder's family.png and ablation.png).
+"""The report's entry points: make_report for studies and scaling folders, scaling_figures.
 
 ``make_report(paths, out=None, ...) -> {file name: path written}`` reports on one or more
 studies and scaling folders: the top-k table, the Pareto front, the reward history, parameter
 importances, the compound-scaling figures, and class activation maps of trained checkpoints.
+``scaling_figures(folder)`` draws a scaling folder's family.png and ablation.png, as the scale
+command does after its run.
 """
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""The report's tables: the top trials, the studies' summary and the scaling tables, as text,
-markdown and HTML."""
+"""The report's tables (top trials, the studies, the scaling tables) as text, markdown and HTML."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+import baselines
 from nas import cost
 from nas.scale.config import ScaleConfig
 from nas.scale.stages import run_stage, stage_frame
@@ -18,7 +19,7 @@ from nas.scale.trainer import ProxyTrainer
 from nas.study.keys import LABEL
 from nas.study.progress import ProgressFactory, Silent
 from search_spaces import ArchSpec, build_model, encode, to_dict
-from search_spaces.rules import FamilyMember, flops_factor, formula_family, official_family
+from search_spaces.rules import FamilyMember, flops_factor, formula_family
 
 Coefficients = tuple[float, float, float]
 
@@ -103,7 +104,7 @@ def family_tables(
     )
     members = [("formula", m) for m in formula]
     if config.official:
-        members += [("official", m) for m in official_family() if m.phi in config.phis]
+        members += [("official", m) for m in baselines.official_family() if m.phi in config.phis]
     rows = [member_row(m, base, source, config, coefficients) for source, m in members]
     frame = pd.DataFrame(rows)
     if trainer is not None:

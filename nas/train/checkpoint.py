@@ -7,7 +7,7 @@ pickled code ever runs) and ``DIR/arch.json`` the architecture and what the netw
      "in_channels": 1, "image_size": 28, "mean": [0.286], "std": [0.353],
      "class_names": ["0", ...] or null, "metrics": {...}}
 
-Load it back with one line: ``model, info = nas.checkpoint.load("DIR")``.
+Load it back with one line: ``model, info = nas.train.checkpoint.load("DIR")``.
 """
 
 from __future__ import annotations

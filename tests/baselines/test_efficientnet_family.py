@@ -5,8 +5,8 @@ import pytest
 import baselines
 from baselines.efficientnet import EFFICIENTNET_B3, EFFICIENTNET_B7, EFFICIENTNET_FAMILY
 from nas.cost import flops, fvcore_flops, module_params, params
-from search_spaces.rules import scale
 from search_spaces import build_model, decode, encode, from_json, to_json
+from search_spaces.rules import scale
 
 EFFICIENTNETS = [f"efficientnet_b{i}" for i in range(8)]
 

@@ -8,19 +8,18 @@ import pytest
 
 import baselines
 from nas.cost import flops, params
+from search_spaces import encode
 from search_spaces.rules import (
     FamilyMember,
     compound,
     flops_factor,
     formula_family,
     grid_points,
-    official_family,
     round_filters,
     round_repeats,
     round_resolution,
     scale,
 )
-from search_spaces import encode
 
 B0 = baselines.get("efficientnet_b0")
 PAPER = (1.2, 1.1, 1.15)
@@ -186,7 +185,7 @@ def test_grid_points_equal_brute_force(step, tolerance, target):
 
 
 def test_official_family_is_the_reference_table():
-    family = official_family()
+    family = baselines.official_family()
     assert [m.name for m in family] == [f"efficientnet_b{i}" for i in range(8)]
     rows = [(m.phi, m.width, m.depth, m.resolution, m.dropout) for m in family]
     assert rows == [
@@ -228,7 +227,7 @@ def test_formula_family_members():
         assert member.width == pytest.approx(width, abs=1e-12)
         assert (member.resolution, member.dropout) == (resolution, dropout)
     # the dropout rule reproduces the official B1..B7 dropouts
-    assert [m.dropout for m in family] == [m.dropout for m in official_family()[1:]]
+    assert [m.dropout for m in family] == [m.dropout for m in baselines.official_family()[1:]]
 
 
 def test_formula_family_archs_pinned():

@@ -1,47 +1,25 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
-from nas import checkpoint
-from nas.cam import SourceImage, checkpoint_column, class_activation_maps, model_inputs
-from nas.checkpoint import CheckpointInfo
-from nas.cli import run
-from nas.report import PROG, main
+import baselines
+from nas.errors import ConfigError
+from nas.report import CamConfig
+from nas.report.cam import (
+    SourceImage,
+    checkpoint_column,
+    class_activation_maps,
+    feature_map_size,
+    model_inputs,
+)
+from nas.train import checkpoint
 from search_spaces import build_model, decode
-
-SMALL = "stem8-ir_r1_k3_s1_e1_c8-ir_r2_k3_s2_e3_c16_se0.25-ir_r1_k5_s2_e3_c24-head32-silu-res64"
-
+from tests.nas.report.helpers import SMALL, save_checkpoint, small_model
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def small_model(seed: int, in_channels: int = 1, num_classes: int = 10):
-    """A small network whose classifier is random, not zero, so its CAMs are not flat."""
-    torch.manual_seed(seed)
-    model = build_model(decode(SMALL), num_classes=num_classes, in_channels=in_channels)
-    torch.nn.init.normal_(model.classifier.weight)
-    torch.nn.init.normal_(model.classifier.bias)
-    return model.eval()
-
-
-def save_checkpoint(folder: Path, seed: int, in_channels: int = 1, size: int = 28) -> Path:
-    model = small_model(seed, in_channels)
-    info = CheckpointInfo(
-        decode(SMALL),
-        num_classes=10,
-        in_channels=in_channels,
-        image_size=size,
-        mean=(0.5,) * in_channels,
-        std=(0.25,) * in_channels,
-        class_names=tuple(f"kind{k}" for k in range(10)),
-    )
-    return checkpoint.save(model, info, folder)
 
 
 def test_maps_equal_the_classifier_weights_applied_to_the_feature_map():
@@ -103,74 +81,7 @@ def test_images_are_converted_to_the_checkpoints_channels_and_size(tmp_path):
     assert column.title.startswith("rgb (")
 
 
-def grid_size(tmp_path: Path, name: str, count: int, checkpoints: list[Path]) -> tuple[int, int]:
-    out = tmp_path / name
-    argv = ["--cam", *map(str, checkpoints), "--dataset", "synthetic", "--count", str(count)]
-    assert run(main, PROG, [*argv, "--out", str(out)]) == 0
-    image = Image.open(out / "cam.png")
-    assert image.info["dpi"][0] >= 149.5
-    assert len(image.convert("RGB").getcolors(maxcolors=1_000_000)) > 50
-    return image.size
-
-
-def test_cam_command_draws_one_row_per_image_and_one_column_per_model(tmp_path, capsys):
-    first = save_checkpoint(tmp_path / "winner", seed=4)
-    second = save_checkpoint(tmp_path / "b0", seed=5)
-    two_by_two = grid_size(tmp_path, "a", 2, [first, second])
-    four_by_two = grid_size(tmp_path, "b", 4, [first, second])
-    two_by_one = grid_size(tmp_path, "c", 2, [first])
-    assert four_by_two[0] == two_by_two[0] and four_by_two[1] > 1.6 * two_by_two[1]
-    assert two_by_one[1] == two_by_two[1] and two_by_one[0] < 0.8 * two_by_two[0]
-    assert "cam.png" in capsys.readouterr().out
-
-
-def test_cam_command_reads_an_image_folder(tmp_path):
-    images = tmp_path / "images"
-    (images / "cats").mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 255, (50, 40, 3), dtype=np.uint8)).save(images / "a.png")
-    grey = rng.integers(0, 255, (30, 30), dtype=np.uint8)
-    Image.fromarray(grey).save(images / "cats" / "b.jpg")
-    (images / "notes.txt").write_text("not an image")
-    folder = save_checkpoint(tmp_path / "model", seed=6)
-    out = tmp_path / "out"
-    argv = ["--cam", str(folder), "--images", str(images), "--out", str(out)]
-    assert run(main, PROG, argv) == 0
-    assert Image.open(out / "cam.png").size[0] > 300
-
-
-def call(argv: list[str]) -> int:
-    try:
-        return run(main, PROG, argv)
-    except SystemExit as stop:
-        return stop.code
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["--cam", "{tmp}/missing", "--dataset", "synthetic"], "does not exist"),
-        (["--cam", "{tmp}/model"], "give --images FOLDER or --dataset NAME"),
-        (["--cam", "{tmp}/model", "--images", "{tmp}/empty"], "no images in"),
-        (["--cam", "{tmp}/model", "--dataset", "synthetic", "--count", "0"], "--count=0"),
-        (["--cam", "{tmp}/model", "--dataset", "mnist"], "invalid choice"),
-        (["--cam", "{tmp}/model", "--images", ".", "--dataset", "synthetic"], "not allowed"),
-    ],
-)
-def test_bad_cam_input_is_one_line_and_exit_2(argv, message, tmp_path, capsys):
-    save_checkpoint(tmp_path / "model", seed=7)
-    (tmp_path / "empty").mkdir()
-    code = call([arg.format(tmp=tmp_path) for arg in argv])
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and message in err[0], err
-    assert not (tmp_path / "missing").exists()
-
-
 def test_a_one_by_one_feature_map_gives_a_flat_map_not_stretched_noise():
-    import baselines
-    from nas.cam import class_activation_maps, feature_map_size
-    from search_spaces import build_model
-
     torch.manual_seed(0)
     model = build_model(baselines.get("efficientnet_b0"), num_classes=10, in_channels=1)
     torch.nn.init.normal_(model.classifier.weight)  # so the map is not zero to begin with
@@ -180,3 +91,19 @@ def test_a_one_by_one_feature_map_gives_a_flat_map_not_stretched_noise():
     assert maps.shape == (3, 28, 28) and torch.count_nonzero(maps) == 0
     maps, _, _ = class_activation_maps(model, torch.randn(3, 1, 64, 64))
     assert maps.amax() == 1 and maps.amin() == 0  # a real 2x2 map still spans [0, 1]
+
+
+def test_bad_cam_settings_are_config_errors_naming_the_field():
+    with pytest.raises(ConfigError) as raised:
+        CamConfig(("model",), dataset="synthetic", count=0)
+    assert (raised.value.field, raised.value.value) == ("count", 0)
+    with pytest.raises(ConfigError) as raised:
+        CamConfig(("model",))
+    assert raised.value.render(lambda name: "--" + name) == (
+        "--cam needs the images: give --images FOLDER or --dataset NAME"
+    )
+    with pytest.raises(ConfigError, match="needs at least one checkpoint folder"):
+        CamConfig((), dataset="synthetic")
+    with pytest.raises(ConfigError) as raised:
+        CamConfig(("model",), dataset="mnist")
+    assert raised.value.field == "dataset" and "fashion-mnist" in raised.value.rule

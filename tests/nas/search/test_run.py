@@ -177,7 +177,10 @@ def test_study_from_per_trial_seeding_refuses_to_resume(tmp_path):
         (["--trials", "0"], "--trials=0 is invalid"),
         (["--alpha", "0"], "--alpha and --beta go together"),
         (["--device", "cuda:7"], "--device='cuda:7'"),
-        (["--storage", "mysql://u:secret@h/db"], "--storage='mysql://u:***@h/db' is invalid: not supported"),
+        (
+            ["--storage", "mysql://u:secret@h/db"],
+            "--storage='mysql://u:***@h/db' is invalid: not supported",
+        ),
         (["--dataset", "imagefolder:/no/such/folder"], "/no/such/folder"),
         (["--epochs", "abc"], "argument --epochs: invalid float value: 'abc'"),
         (["--dataset", "imagefolder:EMPTY"], "has no class folders"),

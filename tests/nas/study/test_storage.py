@@ -22,7 +22,8 @@ def test_mask_url_hides_passwords():
 
 
 def test_unknown_scheme_is_refused_with_the_url_masked(tmp_path):
-    with pytest.raises(ValueError, match=r"'mysql://u:\*\*\*@h/db' is not supported"):
+    expected = r"storage='mysql://u:\*\*\*@h/db' is invalid: not supported"
+    with pytest.raises(ValueError, match=expected):
         open_storage("mysql://u:pw@h/db", tmp_path / "j.log")
 
 
