@@ -231,7 +231,7 @@ def family_figure(scalings: Sequence[Scaling], path: Path) -> list[str]:
         right.set_title("Parameters along the family")
         figure.suptitle(
             "The family was not trained, so there is no accuracy to plot "
-            "(python -m nas.scale --train adds it)",
+            "(training the family adds it)",
             fontsize=10,
         )
     for axis in (left, right):

@@ -105,7 +105,7 @@ def scaling_outputs(report: Report, scalings: Sequence[Scaling]) -> None:
         if not any(s.trained for s in families):
             report.note(
                 "the family was not trained (no accuracy): scaling_family.png shows its FLOPs "
-                "and parameters; python -m nas.scale --train adds accuracy"
+                "and parameters; training the family (scaling's train_family) adds accuracy"
             )
         report.figure(
             "scaling_family.png",

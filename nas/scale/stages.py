@@ -13,6 +13,7 @@ import optuna
 import pandas as pd
 
 from nas.results.files import JOURNAL_FILE
+from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W
 from nas.scale.config import ScaleConfig
 from nas.study.keys import FAIL_REASON, LABEL, WORKER, finished_count, worker_id
 from nas.study.loop import record_settings
@@ -24,8 +25,22 @@ Evaluate = Callable[[str, int], dict[str, Any]]
 
 
 def stage_identity(config: ScaleConfig, plan: dict[str, str]) -> dict[str, Any]:
-    """What gives a stage's results their meaning: the plan, the proxy and the seed."""
-    return {"plan": plan, **config.proxy.identity(), "seed": config.proxy.seed}
+    """What gives a stage's results their meaning: the plan, the proxy and the seed.
+
+    Scaling studies made before ProxyConfig recorded the search's settings too, always at
+    their defaults; they are kept so that those studies still resume."""
+    legacy = {
+        "reference": "efficientnet_b0",
+        "sampler": "tpe",
+        "target_flops": DEFAULT_TARGET_FLOPS,
+        "alpha": DEFAULT_W,
+        "beta": DEFAULT_W,
+        "resolution": 224,
+        "min_flops": None,
+        "max_flops": None,
+        "seeding": "common",
+    }
+    return {"plan": plan, **legacy, **config.proxy.identity(), "seed": config.proxy.seed}
 
 
 def run_stage(

@@ -138,10 +138,11 @@ def record_settings(study: optuna.Study, identity: dict[str, Any], advice: str) 
         study.set_user_attr("efficientnas", identity)
         return
     if recorded != identity:
+        keys = list(identity) + [key for key in recorded if key not in identity]
         changed = [
-            f"{key} {recorded.get(key)!r} -> {value!r}"
-            for key, value in identity.items()
-            if recorded.get(key) != value
+            f"{key} {recorded.get(key)!r} -> {identity.get(key)!r}"
+            for key in keys
+            if recorded.get(key) != identity.get(key)
         ]
         raise ValueError(
             f"study {study.study_name!r} was made with other settings "

@@ -74,3 +74,14 @@ def test_a_changed_plan_or_seed_is_refused(tmp_path):
     assert "another study name" in str(caught.value) and "--" not in str(caught.value)
     with pytest.raises(ValueError, match="seed 0 -> 1"):
         run_stage(_config(tmp_path, seed=1), "ablation", PLAN, evaluate)
+
+
+def test_a_stage_keeps_the_identity_older_scaling_studies_recorded(tmp_path):
+    """Before ProxyConfig, a stage recorded the plan and the search's identity at its defaults;
+    such a study must still resume."""
+    from nas.scale.stages import stage_identity
+    from nas.search import SearchConfig
+
+    config = _config(tmp_path, seed=3, epochs=0.5)
+    old = {"plan": PLAN, **SearchConfig(proxy=config.proxy).identity()}
+    assert stage_identity(config, PLAN) == old
