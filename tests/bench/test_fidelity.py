@@ -33,7 +33,7 @@ def make_run(fidelity, preset: str, budget: str, run_seed: int, network: int = 0
     config = search_config(preset=preset, **search)
     arch = MnasSpace(baselines.get("efficientnet_b0")).sample_random(network)
     return fidelity.Run(
-        network, budget, 0, run_seed, arch, config.data_config, config.train_config, "cpu"
+        network, budget, 0, run_seed, arch, config.proxy.data_config, config.train_config, "cpu"
     )
 
 

@@ -130,7 +130,7 @@ def test_devices_and_threads_are_shared_out():
     assert worker_threads(search_config(workers=1, threads=5)) == 5
     cores = len(os.sched_getaffinity(0))
     assert worker_threads(search_config(workers=2)) == max(1, cores // 2)
-    with pytest.raises(ValueError, match="--devices"):
+    with pytest.raises(ValueError, match="devices="):
         search_config(devices=("tpu",))
 
 
