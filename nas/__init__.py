@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from nas.export import ExportConfig, run_export
+    from nas.fidelity import FidelityConfig, run_fidelity
     from nas.proxy import ProxyConfig
     from nas.report import make_report, scaling_figures
     from nas.results import load as load_results
@@ -31,11 +32,14 @@ _PUBLIC = {
     "make_report": ("nas.report", "make_report"),
     "scaling_figures": ("nas.report", "scaling_figures"),
     "ExportConfig": ("nas.export", "ExportConfig"),
+    "FidelityConfig": ("nas.fidelity", "FidelityConfig"),
+    "run_fidelity": ("nas.fidelity", "run_fidelity"),
     "run_export": ("nas.export", "run_export"),
 }
 
 __all__ = [
     "ExportConfig",
+    "FidelityConfig",
     "ProxyConfig",
     "RewardConfig",
     "ScaleConfig",
@@ -43,6 +47,7 @@ __all__ = [
     "load_results",
     "make_report",
     "run_export",
+    "run_fidelity",
     "run_scale",
     "run_search",
     "scaling_figures",

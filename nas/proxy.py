@@ -2,6 +2,9 @@
 
 One ``ProxyConfig`` (dataset, data folder, budget, optimizer, device, seed) is shared by the
 search, compound scaling and export; a field left ``None`` takes its preset's value.
+
+Presets are budgets, not demands: their subset sizes are caps on what the data has, and the cpu
+preset counts its budget in images seen, so a small dataset trains several epochs.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ class Preset:
     lr: float
     optimizer: str
     label_smoothing: float
+    images_seen: int | None  # the budget in training images; None: ``epochs`` of the set
     evaluations: int  # validation points per candidate when pruning; the last is never pruned
     pruner: str  # the search's default pruner with this budget
 
@@ -46,6 +50,7 @@ PRESETS: dict[str, Preset] = {
         lr=3e-3,
         optimizer="adamw",
         label_smoothing=0.1,
+        images_seen=10_000,  # one epoch of 10,000 images; several of a smaller set
         evaluations=2,
         # The default search must train every candidate to the end; with the median pruner it
         # stopped 7 of its 12 trials half-way, on a proxy already too noisy to rank closely.
@@ -60,6 +65,7 @@ PRESETS: dict[str, Preset] = {
         lr=4e-3,
         optimizer="adamw",
         label_smoothing=0.1,
+        images_seen=None,
         evaluations=5,
         pruner="median",
     ),
@@ -99,14 +105,27 @@ class ProxyConfig:
     optimizer: str | None = None
     device: str = "auto"
     seed: int = 0
+    images_seen: int | None = None  # the budget in training images; None: the preset's
+    image_size: int | None = None  # imagefolder datasets: the square size images are resized to
+    download_url: str | None = None  # cifar10: a mirror of the official tarball to download from
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
             raise ConfigError("preset", self.preset, f"must be one of {', '.join(PRESETS)}")
         for name in ("epochs", "lr"):
             check_positive(self, name, optional=True)
-        for name in ("train_subset", "val_subset", "batch_size"):
+        for name in ("train_subset", "val_subset", "batch_size", "images_seen", "image_size"):
             check_positive(self, name, integer=True, optional=True)
+        if self.epochs is not None and self.images_seen is not None:
+            raise ConfigError(
+                None, None, "give {epochs} or {images_seen}, not both: they are the same budget"
+            )
+        if self.image_size is not None and not self.dataset.startswith("imagefolder:"):
+            raise ConfigError(
+                "image_size",
+                self.image_size,
+                f"applies to imagefolder datasets, not {self.dataset}",
+            )
         if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise ConfigError(
                 "optimizer", self.optimizer, f"must be one of {', '.join(OPTIMIZERS)}"
@@ -114,6 +133,7 @@ class ProxyConfig:
         check_dataset(self.dataset)
         check_seed(self.seed)
         resolve_device(self.device)
+        self.data_config  # noqa: B018 -- the data settings are checked together, here
 
     def value(self, name: str) -> Any:
         """The field's value, or the preset's where it was left None."""
@@ -124,10 +144,37 @@ class ProxyConfig:
     def preset_values(self) -> Preset:
         return PRESETS[self.preset]
 
-    def train_config(self, evaluations: int = 1) -> TrainConfig:
-        """How a candidate trains; ``evaluations`` validation points (for a pruner)."""
+    @property
+    def budget_images(self) -> int | None:
+        """The budget in training images seen, when it is counted so (else None: epochs).
+
+        Given ``images_seen`` counts; else the preset's, unless ``epochs`` or ``train_subset`` was
+        given (then the epochs are the budget, as the flags say)."""
+        if self.images_seen is not None:
+            return self.images_seen
+        if self.epochs is not None or self.train_subset is not None:
+            return None
+        return self.preset_values.images_seen
+
+    def epochs_for(self, train_images: int | None = None) -> float:
+        """Epochs over ``train_images`` training images: the ``epochs`` given, else the images-seen
+        budget over that many images, else the preset's epochs. Without ``train_images`` an
+        images-seen budget is spread over the training subset's nominal size."""
+        budget = self.budget_images
+        if budget is None:
+            return float(self.value("epochs"))
+        count = train_images if train_images is not None else self.value("train_subset")
+        if not count:
+            raise ConfigError(
+                "images_seen", budget, "needs the number of training images to spread over"
+            )
+        return budget / count
+
+    def train_config(self, evaluations: int = 1, train_images: int | None = None) -> TrainConfig:
+        """How a candidate trains on ``train_images`` images (the budget's epochs follow from
+        it); ``evaluations`` validation points (for a pruner)."""
         return TrainConfig(
-            epochs=float(self.value("epochs")),
+            epochs=self.epochs_for(train_images),
             batch_size=self.value("batch_size"),
             lr=float(self.value("lr")),
             optimizer=self.value("optimizer"),
@@ -143,18 +190,51 @@ class ProxyConfig:
             train_subset=self.value("train_subset"),
             val_subset=self.value("val_subset"),
             seed=self.seed,
+            image_size=self.image_size,
+            download_url=self.download_url,
+            # A preset's sizes are caps on what the data has; sizes given are demands.
+            train_cap=self.train_subset is None,
+            val_cap=self.val_subset is None,
         )
 
     def identity(self) -> dict[str, Any]:
         """The proxy's part of what gives a study its meaning (the data and the training)."""
-        return {
+        identity = {
             "dataset": self.dataset,
             **{name: self.value(name) for name in PRESET_FIELDS},
             "label_smoothing": self.preset_values.label_smoothing,
         }
+        # Only where given, so that studies made before these settings existed still resume.
+        for name in ("images_seen", "image_size"):
+            if getattr(self, name) is not None:
+                identity[name] = getattr(self, name)
+        return identity
+
+    def describe(self, train_images: int, val_images: int, notes: tuple[str, ...] = ()) -> str:
+        """One line on what the proxy uses on loaded data: sizes, epochs and images seen."""
+        epochs = self.epochs_for(train_images)
+        line = (
+            f"proxy: {self.dataset}, {train_images:,} training and {val_images:,} held-out "
+            f"images, {epochs:.3g} epoch(s) = {round(epochs * train_images):,} images seen"
+        )
+        return "; ".join([line, *notes])
 
     def replace(self, **changes: Any) -> ProxyConfig:
         return dataclasses.replace(self, **changes)
+
+    def images_seen_on(self, train_images: int) -> int:
+        """Training images seen in one candidate's training on ``train_images`` images."""
+        return round(self.epochs_for(train_images) * train_images)
+
+    def yardstick(self, factor: float, train_images: int, available: int) -> ProxyConfig:
+        """The same proxy with ``factor`` times the images seen: more distinct images first (up
+        to the ``available`` training images), then more epochs. ``train_images`` is what this
+        proxy trains on; the held-out images stay the same."""
+        if not (isinstance(factor, (int, float)) and factor >= 1):
+            raise ConfigError("factor", factor, "must be a number >= 1")
+        seen = round(self.images_seen_on(train_images) * factor)
+        images = min(available, max(train_images, round(train_images * factor)))
+        return dataclasses.replace(self, train_subset=images, epochs=None, images_seen=seen)
 
 
 PROXY_FIELDS = tuple(field.name for field in dataclasses.fields(ProxyConfig))

@@ -123,6 +123,25 @@ def add_proxy_arguments(parser: Parser) -> None:
         default=None,
         help="epochs per candidate, fractions allowed (default: the preset's)",
     )
+    group.add_argument(
+        "--download-url",
+        default=None,
+        help="cifar10: download the tarball from this mirror (its MD5 is still checked; also "
+        "the environment variable EFFICIENTNAS_CIFAR10_URL)",
+    )
+    group.add_argument(
+        "--images-seen",
+        type=int,
+        default=None,
+        help="the budget in training images seen, instead of --epochs (default: the cpu "
+        "preset's 10,000, so a small dataset trains several epochs; the gpu preset counts epochs)",
+    )
+    group.add_argument(
+        "--image-size",
+        type=int,
+        default=None,
+        help="imagefolder datasets: the square size images are resized to (default: 64)",
+    )
     group.add_argument("--batch-size", type=int, default=None, help="(default: the preset's)")
     group.add_argument(
         "--lr", type=float, default=None, help="peak learning rate (default: the preset's)"

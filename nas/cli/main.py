@@ -15,6 +15,7 @@ COMMANDS = {
     "report": ("nas.cli.report", "tables, figures and an HTML page of studies"),
     "export": ("nas.cli.export", "timm strings and weights, ONNX, checkpoint folders"),
     "cost": ("nas.cli.cost", "params, FLOPs and latency of networks"),
+    "fidelity": ("nas.cli.fidelity", "does the proxy rank networks as longer training would?"),
 }
 
 

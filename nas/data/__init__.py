@@ -5,14 +5,18 @@ Only a dataset's TRAINING files are read: the validation images a search scores 
 are held out of them, so the official test set stays untouched. The datasets (``registry``):
 ``fashion-mnist`` (default), ``cifar10``, ``synthetic`` (made in memory, for tests) and
 ``imagefolder:PATH`` (class-per-folder images, decoded once and cached).
+
+Subset sizes a preset chose are budgets (``DataConfig.train_cap``/``val_cap``): a small dataset
+gives what it has, and ``ProxyData.notes`` says what was capped. CIFAR-10 downloads are checked
+against their MD5 and land whole or not at all; ``$EFFICIENTNAS_CIFAR10_URL`` names a mirror.
 """
 
 from __future__ import annotations
 
 from nas.data.batches import eval_batches, normalize, train_batches
-from nas.data.cifar10 import ArrayUnpickler, RefusedGlobal
+from nas.data.cifar10 import CIFAR_URL_ENV, ArrayUnpickler, RefusedGlobal
 from nas.data.config import DataConfig, ProxyData
-from nas.data.download import cache_dir
+from nas.data.download import ChecksumError, cache_dir
 from nas.data.fashion_mnist import read_idx
 from nas.data.imagefolder import IMAGE_EXTENSIONS
 from nas.data.load import load_data
@@ -23,14 +27,16 @@ from nas.data.registry import (
     dataset_names,
     fixed_datasets,
 )
-from nas.data.splits import default_val_size, split_indices
+from nas.data.splits import default_val_size, split_indices, split_sizes
 from nas.data.synthetic import synthetic_templates
 from nas.data.transforms import augment, resized
 
 __all__ = [
+    "CIFAR_URL_ENV",
     "DATASETS",
     "IMAGE_EXTENSIONS",
     "ArrayUnpickler",
+    "ChecksumError",
     "DataConfig",
     "ProxyData",
     "RefusedGlobal",
@@ -47,6 +53,7 @@ __all__ = [
     "read_idx",
     "resized",
     "split_indices",
+    "split_sizes",
     "synthetic_templates",
     "train_batches",
 ]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import os
 import pickle
-import tarfile
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,15 +13,19 @@ import numpy as np
 import torch
 
 from nas.data._util import one_line
-from nas.data.download import cache_dir, download_file
+from nas.data.download import cache_dir, download_tree
 from nas.data.splits import Splits, hold_out
 
 if TYPE_CHECKING:
     from nas.data.config import DataConfig
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+CIFAR_MD5 = "c58f30108f718f92721af3b95e74349a"  # of the archive at CIFAR_URL
+CIFAR_URL_ENV = "EFFICIENTNAS_CIFAR10_URL"  # a mirror's URL, when DataConfig.download_url is None
 CIFAR_FOLDER = "cifar-10-batches-py"
 CIFAR_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
+
+logger = logging.getLogger(__name__)
 
 
 def _numpy_global(name: str) -> object:
@@ -95,28 +99,17 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     return data.reshape(-1, 3, 32, 32), labels
 
 
-def _extract(archive: Path, root: Path) -> None:
-    """The batch folder out of the downloaded archive, which is removed after."""
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
-            members = [
-                m
-                for m in tar.getmembers()
-                if m.isfile()
-                and m.name.startswith(CIFAR_FOLDER + "/")
-                and ".." not in Path(m.name).parts
-            ]
-            extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-            tar.extractall(root, members=members, **extra)
-    except (tarfile.TarError, EOFError, zlib.error) as error:
-        archive.unlink(missing_ok=True)  # downloaded again next time
-        raise ValueError(f"{archive} is not a valid CIFAR-10 archive: {one_line(error)}") from None
-    archive.unlink()
+def download_source(config: DataConfig) -> tuple[str, str]:
+    """(URL, MD5) of the archive to download: ``download_url``, else ``$EFFICIENTNAS_CIFAR10_URL``,
+    else the official URL; ``download_md5``, else the official archive's MD5."""
+    url = config.download_url or os.environ.get(CIFAR_URL_ENV) or CIFAR_URL
+    return url, config.download_md5 or CIFAR_MD5
 
 
 def _batch_folder(config: DataConfig) -> Path:
-    """The folder holding the five batches: in ``data_dir`` (or it itself), else in the cache;
-    downloaded and extracted there when missing and allowed."""
+    """The folder holding the five batches: in ``data_dir`` (or it itself, or torchvision's
+    ``data_dir/cifar-10-batches-py``), else in the cache; downloaded and extracted there when
+    missing and allowed."""
     if config.data_dir is not None:
         root = Path(config.data_dir).expanduser()
         candidates = [root / CIFAR_FOLDER, root]
@@ -130,20 +123,25 @@ def _batch_folder(config: DataConfig) -> Path:
     folder = find()
     if folder is not None:
         return folder
-    reason = "download=False"
-    if config.download:
+    url, md5 = download_source(config)
+    partial = root / CIFAR_FOLDER
+    if partial.exists():  # the user's: never replaced by a download
+        missing = next(b for b in CIFAR_BATCHES if not (partial / b).is_file())
+        reason = f"{partial} exists without {missing}"
+    elif not config.download:
+        reason = "download=False"
+    else:
+        logger.info("downloading CIFAR-10 from %s into %s", url, root)
+        reason = f"{url} did not hold the five batches"
         try:
-            archive = root / "cifar-10-python.tar.gz"
-            download_file(CIFAR_URL, archive)
-            _extract(archive, root)
-            reason = f"{CIFAR_URL} did not hold the batches"
+            download_tree(url, md5, root, CIFAR_FOLDER, CIFAR_BATCHES)
         except OSError as error:
             reason = f"download failed: {one_line(error)}"
         folder = find()
     if folder is None:
         raise FileNotFoundError(
             f"CIFAR-10 batches ({CIFAR_FOLDER}/data_batch_1..5) not found in {root} "
-            f"({reason}); download and extract {CIFAR_URL} there, or point the data folder "
+            f"({reason}); download and extract {url} there, or point the data folder "
             "setting data_dir at a folder holding them"
         )
     return folder

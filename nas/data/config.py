@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 import torch
@@ -10,6 +11,8 @@ import torch
 from nas.data._util import is_int
 from nas.data.registry import dataset_kind
 from nas.errors import ConfigError
+
+_MD5 = re.compile(r"[0-9a-fA-F]{32}")
 
 
 @dataclass(frozen=True)
@@ -22,23 +25,42 @@ class DataConfig:
     val_subset: int | None = 2000  # held out of the training set; None: 10,000 or 10% if small
     seed: int = 0  # fixes which images are held out and which form the subsets
     download: bool = True  # try to download when the files are missing
-    image_size: int | None = None  # imagefolder only: square size to resize to (default 64)
+    image_size: int | None = None  # imagefolder only: square size (>= 8) to resize to; None: 64
+    train_cap: bool = False  # train_subset is a budget: at most what remains after the hold-out
+    val_cap: bool = False  # val_subset is a budget: at most default_val_size (10,000 or 10%)
+    download_url: str | None = None  # cifar10 only: a mirror; None: $EFFICIENTNAS_CIFAR10_URL
+    download_md5: str | None = None  # cifar10 only: the mirror's MD5; None: the official one
 
     def __post_init__(self) -> None:
         kind, _ = dataset_kind(self.dataset)
-        for name in ("train_subset", "val_subset", "image_size"):
+        for name in ("train_subset", "val_subset"):
             value = getattr(self, name)
             if value is not None and (not is_int(value) or value < 1):
                 raise ConfigError(name, value, "must be an integer >= 1 or None")
+        if self.image_size is not None and (not is_int(self.image_size) or self.image_size < 8):
+            raise ConfigError("image_size", self.image_size, "must be an integer >= 8 or None")
         if not is_int(self.seed):
             raise ConfigError("seed", self.seed, "must be an integer")
-        if self.image_size is not None and kind != "imagefolder":
-            raise ConfigError(
-                None,
-                None,
-                f"{{image_size}}={self.image_size} applies only to imagefolder datasets, "
-                f"not {self.dataset!r}",
-            )
+        for name in ("download", "train_cap", "val_cap"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(name, getattr(self, name), "must be True or False")
+        if self.download_url is not None and (
+            not isinstance(self.download_url, str) or not self.download_url.strip()
+        ):
+            raise ConfigError("download_url", self.download_url, "must be a URL or None")
+        if self.download_md5 is not None and (
+            not isinstance(self.download_md5, str) or not _MD5.fullmatch(self.download_md5)
+        ):
+            raise ConfigError("download_md5", self.download_md5, "must be 32 hex digits or None")
+        only = {"image_size": "imagefolder", "download_url": "cifar10", "download_md5": "cifar10"}
+        for name, allowed in only.items():
+            value = getattr(self, name)
+            if value is not None and kind != allowed:
+                raise ConfigError(
+                    None,
+                    None,
+                    f"{{{name}}}={value} applies only to {allowed} datasets, not {self.dataset!r}",
+                )
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +77,7 @@ class ProxyData:
     image_size: int
     mean: tuple[float, ...]  # per channel, in [0, 1] pixel units, of the training images
     std: tuple[float, ...]
+    notes: tuple[str, ...] = ()  # what was capped to fit the data, e.g. "val_subset 10,000 ..."
 
     def __post_init__(self) -> None:
         expected = (self.in_channels, self.image_size, self.image_size)
@@ -73,6 +96,8 @@ class ProxyData:
                 )
         if len(self.mean) != self.in_channels or len(self.std) != self.in_channels:
             raise ValueError(f"mean and std need {self.in_channels} values, one per channel")
+        if not isinstance(self.notes, tuple) or not all(isinstance(n, str) for n in self.notes):
+            raise ValueError(f"notes must be a tuple of strings, got {self.notes!r}")
 
     @property
     def device(self) -> torch.device:

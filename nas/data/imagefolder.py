@@ -173,18 +173,25 @@ def _decoded(config: DataConfig, text: str) -> tuple[dict[str, torch.Tensor], in
 
 
 def load(config: DataConfig, path: str | None = None) -> Splits:
-    """The images under folder ``path``: ``path/train`` and ``path/val`` as they are (seeded
-    subsets when ``config`` asks for them), or one set split by ``config``'s hold-out."""
+    """The images under folder ``path``, resized to ``config.image_size`` (default 64):
+    ``path/train`` and ``path/val`` as they are (seeded subsets when ``config`` asks for them; a
+    capped subset larger than its folder is all of it), or one set split by ``config``'s
+    hold-out."""
     decoded, num_classes = _decoded(config, path)
     if "all_images" in decoded:
         return hold_out(decoded["all_images"], decoded["all_labels"], config, num_classes)
     generator = torch.Generator().manual_seed(config.seed)
-    val = subset(len(decoded["val_images"]), config.val_subset, generator, "val")
-    train = subset(len(decoded["train_images"]), config.train_subset, generator, "train")
+    val, val_notes = subset(
+        len(decoded["val_images"]), config.val_subset, generator, "val", config.val_cap
+    )
+    train, train_notes = subset(
+        len(decoded["train_images"]), config.train_subset, generator, "train", config.train_cap
+    )
     return Splits(
         decoded["train_images"][train],
         decoded["train_labels"][train],
         decoded["val_images"][val],
         decoded["val_labels"][val],
         num_classes,
+        val_notes + train_notes,
     )

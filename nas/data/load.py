@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+
 import torch
 
 from nas.data.config import DataConfig, ProxyData, as_device
 from nas.data.registry import source
 from nas.data.splits import channel_stats
 
+logger = logging.getLogger(__name__)
+
 
 def load_data(config: DataConfig, device: str | torch.device = "cpu") -> ProxyData:
-    """The training and held-out validation images ``config`` names, on ``device``."""
+    """The training and held-out validation images ``config`` names, on ``device``; its
+    ``notes`` (also logged) say which capped subsets the data made smaller."""
     if not isinstance(config, DataConfig):
         raise ValueError(f"config must be a DataConfig, got {type(config).__name__}")
     target = as_device(device)
     dataset, path = source(config.dataset)
-    train_x, train_y, val_x, val_y, num_classes = dataset.load(config, path)
+    splits = dataset.load(config, path)
+    train_x, train_y, val_x, val_y, num_classes = splits[:5]
+    for note in splits.notes:
+        logger.info("%s: %s", config.dataset, note)
     mean, std = channel_stats(train_x)
     data = ProxyData(
         name=config.dataset,
@@ -28,5 +36,6 @@ def load_data(config: DataConfig, device: str | torch.device = "cpu") -> ProxyDa
         image_size=train_x.shape[2],
         mean=mean,
         std=std,
+        notes=splits.notes,
     )
     return data if target == data.device else data.to(device)

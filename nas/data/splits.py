@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from nas.data.config import DataConfig
 
 LARGE_SET = 50_000  # a set this large holds out 10,000 validation images by default, else 10%
+LARGE_VAL_SIZE = 10_000
 
 
 class Splits(NamedTuple):
@@ -23,6 +24,7 @@ class Splits(NamedTuple):
     val_images: torch.Tensor
     val_labels: torch.Tensor
     num_classes: int
+    notes: tuple[str, ...] = ()  # what was capped to fit the data
 
 
 def _check_size(name: str, value: object) -> None:
@@ -32,19 +34,39 @@ def _check_size(name: str, value: object) -> None:
 
 def default_val_size(num_images: int) -> int:
     """Validation images held out when val_subset is None: 10,000 of a large set, else 10%."""
-    return 10_000 if num_images >= LARGE_SET else max(1, num_images // 10)
+    return LARGE_VAL_SIZE if num_images >= LARGE_SET else max(1, num_images // 10)
 
 
-def split_indices(
-    num_images: int, val_subset: int | None, train_subset: int | None, seed: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(train, val) indices into a set of ``num_images``: a permutation seeded by ``seed``
-    whose first ``val_subset`` entries are validation and the next ``train_subset`` training."""
+def _held_out_share(num_images: int) -> str:
+    return f"{LARGE_VAL_SIZE:,}" if num_images >= LARGE_SET else "10%"
+
+
+def split_sizes(
+    num_images: int,
+    val_subset: int | None,
+    train_subset: int | None,
+    val_cap: bool = False,
+    train_cap: bool = False,
+) -> tuple[int, int, tuple[str, ...]]:
+    """(held-out, training, notes) sizes for a set of ``num_images``.
+
+    A size that is None takes its default (``default_val_size``; all that remains). A capped
+    size is a maximum: the held-out part is at most ``default_val_size``, the training part at
+    most what remains, and a note says what was capped. An uncapped size larger than the data
+    is a ConfigError."""
     _check_size("val_subset", val_subset)
     _check_size("train_subset", train_subset)
     if num_images < 2:
         raise ValueError(f"a validation hold-out needs at least 2 images, the set has {num_images}")
-    n_val = default_val_size(num_images) if val_subset is None else val_subset
+    notes = []
+    default = default_val_size(num_images)
+    n_val = default if val_subset is None else val_subset
+    if val_cap and n_val > default:
+        n_val = default
+        notes.append(
+            f"val_subset {val_subset:,} capped at {n_val:,}: the held-out part is "
+            f"{_held_out_share(num_images)} of {num_images:,} images"
+        )
     if n_val > num_images - 1:
         raise ConfigError(
             None,
@@ -54,6 +76,9 @@ def split_indices(
         )
     remaining = num_images - n_val
     n_train = remaining if train_subset is None else train_subset
+    if train_cap and n_train > remaining:
+        n_train = remaining
+        notes.append(f"train_subset {train_subset:,} capped at {n_train:,}: all that remains")
     if n_train > remaining:
         raise ConfigError(
             None,
@@ -61,6 +86,25 @@ def split_indices(
             f"{{train_subset}}={train_subset} is larger than the {remaining} training images "
             f"available after holding out {n_val} for validation (None uses them all)",
         )
+    return n_val, n_train, tuple(notes)
+
+
+def split_indices(
+    num_images: int,
+    val_subset: int | None,
+    train_subset: int | None,
+    seed: int,
+    val_cap: bool = False,
+    train_cap: bool = False,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, val) indices into a set of ``num_images``: a permutation seeded by ``seed``
+    whose first entries are validation and the next training, as many as ``split_sizes``
+    says."""
+    n_val, n_train, _ = split_sizes(num_images, val_subset, train_subset, val_cap, train_cap)
+    return _split(num_images, n_val, n_train, seed)
+
+
+def _split(num_images: int, n_val: int, n_train: int, seed: int) -> tuple[torch.Tensor, ...]:
     order = torch.randperm(num_images, generator=torch.Generator().manual_seed(seed))
     return order[n_val : n_val + n_train], order[:n_val]
 
@@ -68,23 +112,36 @@ def split_indices(
 def hold_out(
     images: torch.Tensor, labels: torch.Tensor, config: DataConfig, num_classes: int
 ) -> Splits:
-    """One set of images split into training and validation by ``split_indices``."""
-    train, val = split_indices(len(images), config.val_subset, config.train_subset, config.seed)
-    return Splits(images[train], labels[train], images[val], labels[val], num_classes)
+    """One set of images split into training and validation by ``split_indices``, with notes
+    on what was capped."""
+    n_val, n_train, notes = split_sizes(
+        len(images), config.val_subset, config.train_subset, config.val_cap, config.train_cap
+    )
+    train, val = _split(len(images), n_val, n_train, config.seed)
+    return Splits(images[train], labels[train], images[val], labels[val], num_classes, notes)
 
 
 def subset(
-    num_images: int, size: int | None, generator: torch.Generator, split: str
-) -> torch.Tensor:
-    """A seeded subset of ``size`` of a split folder's indices (all, shuffled, when None)."""
+    num_images: int,
+    size: int | None,
+    generator: torch.Generator,
+    split: str,
+    cap: bool = False,
+) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """A seeded subset of ``size`` of a split folder's indices (all, shuffled, when None), and
+    a note when ``cap`` made a larger ``size`` all of the folder."""
+    notes: tuple[str, ...] = ()
     if size is not None and size > num_images:
-        raise ConfigError(
-            None,
-            None,
-            f"{{{split}_subset}}={size} is larger than the {num_images} images in {split}/",
-        )
+        if not cap:
+            raise ConfigError(
+                None,
+                None,
+                f"{{{split}_subset}}={size} is larger than the {num_images} images in {split}/",
+            )
+        notes = (f"{split}_subset {size:,} capped at {num_images:,}: all of {split}/",)
+        size = num_images
     order = torch.randperm(num_images, generator=generator)
-    return order if size is None else order[:size]
+    return (order if size is None else order[:size]), notes
 
 
 def channel_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:

@@ -67,7 +67,7 @@ def trained_network(arch: ArchSpec, proxy: ProxyConfig, label: str = "architectu
     the accuracy on its held-out images is ``info.metrics["accuracy"]``. JobFailed if the
     training diverges."""
     data = load_data(proxy.data_config, resolve_device(proxy.device))
-    config = proxy.train_config()
+    config = proxy.train_config(train_images=data.train_images.shape[0])
     model = build_for(arch, data, config, seed=proxy.seed)
     try:
         result = train(model, data, config, seed=proxy.seed)

@@ -21,8 +21,8 @@ class ProxyTrainer:
     @classmethod
     def for_proxy(cls, proxy: ProxyConfig) -> ProxyTrainer:
         """The proxy's data loaded on its device, trained as its preset says."""
-        device = resolve_device(proxy.device)
-        return cls(load_data(proxy.data_config, device), proxy.train_config())
+        data = load_data(proxy.data_config, resolve_device(proxy.device))
+        return cls(data, proxy.train_config(train_images=data.train_images.shape[0]))
 
     def data_at(self, factor: float) -> ProxyData:
         size = max(8, round(self.data.image_size * factor))

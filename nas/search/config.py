@@ -15,6 +15,7 @@ from nas.results.files import CONFIG_FILE, JOURNAL_FILE
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W, RewardConfig
 from nas.search.objective import Deployment
 from nas.study.storage import HEARTBEAT_SECONDS, mask_url, scheme_of
+from nas.train import TrainConfig
 
 SAMPLERS = ("tpe", "random", "nsga2", "evolution")
 PRUNERS = ("median", "hyperband", "none")
@@ -152,11 +153,16 @@ class SearchConfig:
         beta = self.w if self.beta is None else self.beta
         return RewardConfig(self.target_flops, alpha, beta)
 
-    @property
-    def train_config(self):
+    def train_config_for(self, train_images: int | None = None) -> TrainConfig:
+        """How every candidate trains on ``train_images`` training images."""
         # Intermediate evaluations serve the pruner only; they do not change the training.
         evaluations = PRESETS[self.proxy.preset].evaluations if self.pruning != "none" else 1
-        return self.proxy.train_config(evaluations)
+        return self.proxy.train_config(evaluations, train_images)
+
+    @property
+    def train_config(self) -> TrainConfig:
+        """The training at the preset's nominal training size (the data may have fewer)."""
+        return self.train_config_for(None)
 
     @property
     def deployment(self) -> Deployment:

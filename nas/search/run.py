@@ -109,13 +109,16 @@ def run_search(
     # warnings would repeat a failed or interrupted trial with its traceback.
     with torch_threads(threads), optuna_verbosity(optuna.logging.ERROR):
         data = load_data(config.proxy.data_config, resolve_device(config.proxy.device))
+        train_images = data.train_images.shape[0]
         study = prepare_study(config, write_config=worker is None)
+        if worker is None:  # what the proxy uses, once the settings are known to be good
+            log.info(config.proxy.describe(train_images, data.val_images.shape[0], data.notes))
         outputs = SearchOutputs(config, data.num_classes, data.in_channels)
         optuna_heartbeat = has_optuna_heartbeat(config.storage)
         objective = Objective(
             search_space(config),
             data,
-            config.train_config,
+            config.train_config_for(train_images),
             config.reward,
             config.deployment,
             seed=config.proxy.seed,
@@ -210,7 +213,9 @@ def dry_run(config: SearchConfig) -> str:
         f"(storage: {mask_url(config.storage) if config.storage else 'journal file'})",
         f"proxy: {proxy.dataset}, preset {proxy.preset}: train_subset="
         f"{proxy.value('train_subset')}, val_subset={proxy.value('val_subset')}, "
-        f"epochs={proxy.value('epochs')}, batch_size={proxy.value('batch_size')}, "
+        f"epochs={proxy.value('epochs')}"
+        + (f" (images_seen={proxy.budget_images})" if proxy.budget_images else "")
+        + f", batch_size={proxy.value('batch_size')}, "
         f"lr={proxy.value('lr')}, optimizer={proxy.value('optimizer')}, "
         f"device {resolve_device(proxy.device)}",
         f"{config.trials} trials, sampler {config.sampler}, pruner {config.pruning}",

@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_help_lists_every_command(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for name in ("search", "scale", "report", "export", "cost"):
+    for name in ("search", "scale", "report", "export", "cost", "fidelity"):
         assert f"  {name}" in out
-    assert set(COMMANDS) == {"search", "scale", "report", "export", "cost"}
+    assert set(COMMANDS) == {"search", "scale", "report", "export", "cost", "fidelity"}
 
 
 def test_no_command_and_an_unknown_one_exit_2(capsys):
@@ -27,8 +27,7 @@ def test_no_command_and_an_unknown_one_exit_2(capsys):
     assert main(["serch"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == (
-        "efficientnas: error: unknown command 'serch'; use one of search, scale, report, "
-        "export, cost"
+        "efficientnas: error: unknown command 'serch'; use one of " + ", ".join(COMMANDS)
     )
 
 
@@ -44,7 +43,7 @@ def test_cost_prints_the_exact_parameter_count(capsys):
     assert "5,288,548" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", ["search", "scale", "report", "export", "cost"])
+@pytest.mark.parametrize("command", ["search", "scale", "report", "export", "cost", "fidelity"])
 def test_every_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])

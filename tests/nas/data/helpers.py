@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import pickle
+import shutil
 import struct
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +89,18 @@ def write_cifar(root: Path, per_batch: int = 4, protocol: int = pickle.DEFAULT_P
     images = np.concatenate([d for d, _ in rows]).reshape(-1, 3, 32, 32)
     labels = np.concatenate([np.array(lab) for _, lab in rows])
     return folder, torch.from_numpy(images), torch.from_numpy(labels)
+
+
+def cifar_tarball(path: Path, per_batch: int = 4, batches: int = 5) -> tuple[Path, str]:
+    """A tar.gz at ``path`` holding ``cifar-10-batches-py/`` with the first ``batches`` of
+    CIFAR's five python batches (``per_batch`` random images each), and its MD5."""
+    made = path.with_name(path.name + ".made")
+    folder, _, _ = write_cifar(made, per_batch=per_batch)
+    with tarfile.open(path, "w:gz") as tar:
+        for index in range(1, batches + 1):
+            tar.add(folder / f"data_batch_{index}", arcname=f"{folder.name}/data_batch_{index}")
+    shutil.rmtree(made)
+    return path, hashlib.md5(path.read_bytes()).hexdigest()
 
 
 def write_images(folder: Path, classes: dict[str, int], mode: str = "RGB", first: int = 0):

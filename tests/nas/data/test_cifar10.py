@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from nas.data import DataConfig, cifar10, load_data, split_indices
-from tests.nas.data.helpers import write_cifar
+from nas.data import CIFAR_URL_ENV, DataConfig, load_data, split_indices
+from tests.nas.data.helpers import cifar_tarball, write_cifar
 
 
 @pytest.mark.parametrize("protocol", [4, 5])
@@ -49,16 +49,27 @@ def test_cifar10_corrupt_batch_is_named(tmp_path):
         load_data(DataConfig("cifar10", str(tmp_path), download=False))
 
 
-def test_cifar10_downloads_and_extracts(tmp_path, monkeypatch):
-    import tarfile
-
-    write_cifar(tmp_path / "made")
-    archive = tmp_path / "cifar-10-python.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(tmp_path / "made" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
-    monkeypatch.setattr(cifar10, "CIFAR_URL", archive.as_uri())
+def test_cifar10_downloads_into_data_dir_and_extracts(tmp_path, monkeypatch):
+    monkeypatch.delenv(CIFAR_URL_ENV, raising=False)
+    archive, md5 = cifar_tarball(tmp_path / "cifar-10-python.tar.gz")
     target = tmp_path / "data"
-    data = load_data(DataConfig("cifar10", str(target), train_subset=None, val_subset=4))
+    config = DataConfig(
+        "cifar10",
+        str(target),
+        train_subset=None,
+        val_subset=4,
+        download_url=archive.as_uri(),
+        download_md5=md5,
+    )
+    data = load_data(config)
     assert data.train_images.shape == (16, 3, 32, 32)
+    assert os.listdir(target) == ["cifar-10-batches-py"]  # no archive, no temporary folder
     assert (target / "cifar-10-batches-py" / "data_batch_5").is_file()
-    assert not (target / "cifar-10-python.tar.gz").exists()  # the archive is removed
+
+
+def test_cifar10_incomplete_folder_is_named_not_downloaded_over(tmp_path):
+    folder, _, _ = write_cifar(tmp_path)
+    (folder / "data_batch_4").unlink()
+    with pytest.raises(FileNotFoundError, match=r"cifar-10-batches-py exists without data_batch_4"):
+        load_data(DataConfig("cifar10", str(tmp_path), download_url="http://127.0.0.1:9/x"))
+    assert sorted(os.listdir(folder)) == [f"data_batch_{i}" for i in (1, 2, 3, 5)]

@@ -387,3 +387,19 @@ def test_unwritable_results_dir_is_one_line(tmp_path, capsys):
     code = run(main, PROG, [*TINY, "--trials", "1", "--results-dir", str(blocker)])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and str(blocker) in err
+
+
+def test_a_small_image_folder_searches_with_the_default_budget(tmp_path, capsys, monkeypatch):
+    """Presets are budgets: 1,797 images hold out 179, train on 1,618 for 10,000 images seen."""
+    from tests.nas.data.test_caps import _digits_like
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    _digits_like(tmp_path / "digits")
+    argv = ["--dataset", f"imagefolder:{tmp_path / 'digits'}", "--image-size", "8"]
+    argv += ["--trials", "1", "--no-progress", "--device", "cpu", "--results-dir", str(tmp_path)]
+    assert run(main, PROG, argv) == 0
+    err = capsys.readouterr().err
+    assert "1,618 training and 179 held-out images, 6.18 epoch(s) = 10,000 images seen" in err
+    assert "val_subset 10,000 capped at 179" in err
+    frame = results.load(tmp_path / "imagefolder-digits-tpe")
+    assert list(frame["state"]) == ["COMPLETE"]

@@ -1,0 +1,151 @@
+"""The fidelity check's runs and its run log: what makes two runs the same training, and the CSV
+that keeps every finished run so that a stopped check resumes and a finished one trains nothing.
+
+The log is bench/fidelity.py's, column for column (bench/fidelity_cpu_runs.csv and
+bench/fidelity_gpu_runs.csv load as they are): a run's key is its budget (``short`` for the
+proxy, ``long`` for the yardstick), its training seed, its architecture string and its recipe,
+the JSON of everything else that decides what it learns: which images (dataset, hold-out seed,
+sizes), the training settings and the kind of device (CUDA trains in bf16).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from nas.data import DataConfig
+from nas.errors import ConfigError
+from nas.train import TrainConfig
+from search_spaces import ArchSpec, encode
+
+log = logging.getLogger(__name__)
+
+PROXY = "proxy"
+YARDSTICK = "yardstick"
+BUDGETS = (PROXY, YARDSTICK)
+LOG_BUDGET = {PROXY: "short", YARDSTICK: "long"}  # the names the run log keeps
+YARDSTICK_SEED = 1000  # the yardstick's seeds are 1000 + its repeat (+ the proxy's seed)
+LOG_COLUMNS = ["budget", "seed", "string", "recipe", "accuracy", "seconds", "device"]
+# Which images a run sees; where the files are (data_dir, download, mirrors) does not count, and
+# capped sizes are given as what the data had (``resolved``).
+RECIPE_DATA_FIELDS = ("dataset", "image_size", "seed", "train_subset", "val_subset")
+
+Key = tuple[str, int, str, str]
+
+
+@dataclass(frozen=True)
+class Run:
+    """One training of one network with one budget and one seed."""
+
+    network: int  # index into the check's networks
+    budget: str  # PROXY or YARDSTICK
+    repeat: int  # which of the budget's seeds
+    seed: int  # the training seed
+    arch: ArchSpec
+    data: DataConfig
+    train: TrainConfig
+    device: str  # where it trains: cpu, cuda, cuda:1
+
+    def __post_init__(self) -> None:
+        if self.budget not in BUDGETS:
+            raise ValueError(f"budget={self.budget!r} is invalid: use {' or '.join(BUDGETS)}")
+
+    @property
+    def key(self) -> Key:
+        return run_key(self)
+
+
+def device_kind(device: str) -> str:
+    """``cuda`` of ``cuda:1``: the kind of device, which decides the arithmetic."""
+    return device.partition(":")[0]
+
+
+def recipe(data: DataConfig, train: TrainConfig, device: str) -> str:
+    """Everything besides budget, seed and architecture that decides what a run learns."""
+    images = {name: getattr(data, name) for name in RECIPE_DATA_FIELDS}
+    training = dataclasses.asdict(train)
+    training.pop("evaluations")  # intermediate evaluations do not change the training
+    return json.dumps(
+        {"data": images, "train": training, "device": device_kind(device)}, sort_keys=True
+    )
+
+
+def run_key(run: Run) -> Key:
+    """What makes two runs the same training."""
+    return (
+        LOG_BUDGET[run.budget],
+        run.seed,
+        encode(run.arch),
+        recipe(run.data, run.train, run.device),
+    )
+
+
+def resolved(data: DataConfig, train_images: int, val_images: int) -> DataConfig:
+    """``data`` asking for exactly the images it gave (``train_images``, ``val_images``): capped
+    sizes become the sizes the data had, so the same config loads the same images in a worker
+    and a run's recipe says what it saw. A training set of None (all that remains) stays None."""
+    return dataclasses.replace(
+        data,
+        train_subset=None if data.train_subset is None else train_images,
+        val_subset=val_images,
+        train_cap=False,
+        val_cap=False,
+    )
+
+
+@dataclass(frozen=True)
+class Logged:
+    accuracy: float
+    seconds: float
+
+
+class RunLog:
+    """The CSV of finished runs at ``path``: read once, appended to as runs finish."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def load(self) -> dict[Key, Logged]:
+        """The runs an earlier check logged (none for a missing or empty file); ConfigError
+        naming the file when its columns are not a run log's."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return {}
+        if self.path.is_dir():
+            raise ConfigError("runs", str(self.path), "is a folder: give a CSV file")
+        with self.path.open(newline="") as stream:
+            reader = csv.reader(stream)
+            header = next(reader, [])
+            if header != LOG_COLUMNS:
+                raise ConfigError(
+                    "runs",
+                    str(self.path),
+                    f"its columns ({', '.join(header)}) are not those of a fidelity run log "
+                    f"({', '.join(LOG_COLUMNS)}); give another file",
+                )
+            found = {}
+            for line, row in enumerate(reader, start=2):
+                if not row:
+                    continue
+                try:
+                    budget, seed, string, how, accuracy, seconds, _ = row
+                    found[budget, int(seed), string, how] = Logged(float(accuracy), float(seconds))
+                except ValueError:
+                    raise ConfigError(
+                        "runs", str(self.path), f"line {line} is not a run: {','.join(row)}"
+                    ) from None
+        return found
+
+    def append(self, run: Run, accuracy: float, seconds: float) -> None:
+        """Log one finished run (the header first, if the file is new or empty)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.exists() or self.path.stat().st_size == 0
+        budget, seed, string, how = run.key
+        with self.path.open("a", newline="") as stream:
+            writer = csv.writer(stream, lineterminator="\n")
+            if new:
+                writer.writerow(LOG_COLUMNS)
+            writer.writerow([budget, seed, string, how, accuracy, seconds, run.device])
