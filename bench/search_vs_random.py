@@ -35,7 +35,6 @@ study resumed with another ``--jobs`` goes on with slightly different numerics.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import dataclasses
 import fcntl
@@ -46,7 +45,6 @@ import logging
 import statistics
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
@@ -60,6 +58,7 @@ from nas.cli.common import add_proxy_arguments, proxy_from_args, stderr_messages
 from nas.cli.progress import TrialProgress
 from nas.data import DataConfig, load_data
 from nas.proxy import ProxyConfig, resolve_device
+from nas.runtime import torch_threads
 from nas.search import SAMPLERS, SearchConfig, run_search
 from nas.study.workers import cores
 from nas.train import TrainConfig, train_arch
@@ -338,18 +337,6 @@ class Labelled:
 
     def __call__(self, total: int, done: int, enabled: bool = True, label: str = ""):
         return TrialProgress(total, done, enabled, f"{self.name} {label}")
-
-
-@contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 @functools.cache

@@ -10,15 +10,14 @@ touch the input run and are counted (search_spaces.blocks.SameConv2d); at 224x22
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 import time
-from collections.abc import Iterator
 
 import torch
 from torch import nn
 
 from nas.logs import quiet
+from nas.runtime import torch_threads as _threads
 from search_spaces.blocks import effective_kernel, squeeze_channels
 from search_spaces.network import STEM_KERNEL, STEM_STRIDE, build_model
 from search_spaces.spec import ArchSpec, LayerSpec, layer_plan
@@ -160,16 +159,6 @@ def fvcore_flops(
 
 def module_params(model: nn.Module) -> int:
     return sum(parameter.numel() for parameter in model.parameters())
-
-
-@contextlib.contextmanager
-def _threads(count: int) -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def latency(

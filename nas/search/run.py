@@ -6,10 +6,8 @@ on, and ``trials`` is the study's total, so a killed job is finished rather than
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-from collections.abc import Iterator
 
 import optuna
 from optuna.trial import TrialState
@@ -17,6 +15,7 @@ from optuna.trial import TrialState
 from nas import cost, results
 from nas.data import load_data
 from nas.proxy import resolve_device
+from nas.runtime import torch_threads
 from nas.search.config import SearchConfig
 from nas.search.objective import Objective
 from nas.search.outputs import SearchOutputs, prepare_study, search_space
@@ -41,20 +40,6 @@ def worker_threads(config: SearchConfig) -> int:
     if config.threads is not None:
         return config.threads
     return max(1, cores() // config.workers)
-
-
-@contextlib.contextmanager
-def torch_threads(count: int | None) -> Iterator[None]:
-    """torch's intra-op thread count inside the block (unchanged for None), restored after."""
-    import torch
-
-    previous = torch.get_num_threads()
-    if count is not None:
-        torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _worker(config: SearchConfig, progress: ProgressFactory, index: int) -> None:
