@@ -2,7 +2,7 @@
 
     python bench/search_vs_random.py [--samplers tpe,evolution,random] [--seeds 0,1,2]
         [--trials 20] [--factor 5] [--yardstick-seeds 1] [--dataset cifar10] [--data-dir DIR]
-        [--results-dir results/search_vs_random] [--runs bench/search_vs_random_runs.csv]
+        [--results-dir bench/search_vs_random] [--runs bench/search_vs_random_runs.csv]
         [--csv FILE] [--jobs 1] [--threads N] [--dry-run] [--from-log]
         [the proxy flags of nas.search: --preset, --train-subset, --batch-size, --device...]
 
@@ -653,7 +653,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--factor", type=float, default=5.0, help="yardstick / proxy, in images seen (>= 1)"
     )
     parser.add_argument("--yardstick-seeds", type=positive(int), default=1)
-    parser.add_argument("--results-dir", default="results/search_vs_random")
+    parser.add_argument(
+        "--results-dir",
+        default="bench/search_vs_random",
+        help="the studies (committed as they grow, so that a later session resumes them)",
+    )
     parser.add_argument("--runs", default="bench/search_vs_random_runs.csv", help="run log")
     parser.add_argument("--csv", default=None, help="also write the table here")
     parser.add_argument("--jobs", type=positive(int), default=1, help="runs at once")
