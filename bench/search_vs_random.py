@@ -204,7 +204,7 @@ def describe(plan: Plan) -> str:
     """The plan, as the dry run prints it."""
     proxy = plan.proxy
     search = plan.search_config(*plan.runs[0])
-    train = search.train_config_for(plan.train_images)
+    train = search.train_config(plan.train_images)
     yardstick = plan.yardstick(0)
     ytrain = plan.yardstick_train(0)
     yimages = yardstick.value("train_subset")

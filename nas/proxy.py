@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from nas.data import DataConfig, check_dataset
@@ -226,15 +227,19 @@ class ProxyConfig:
         """Training images seen in one candidate's training on ``train_images`` images."""
         return round(self.epochs_for(train_images) * train_images)
 
+    def seeing(self, images_seen: int, available: int) -> ProxyConfig:
+        """The same proxy seeing ``images_seen`` training images: as many distinct images as the
+        ``available`` ones allow, then more epochs. The held-out images stay the same."""
+        check_positive(SimpleNamespace(images_seen=images_seen), "images_seen", integer=True)
+        images = min(available, images_seen)
+        return dataclasses.replace(self, train_subset=images, epochs=None, images_seen=images_seen)
+
     def yardstick(self, factor: float, train_images: int, available: int) -> ProxyConfig:
-        """The same proxy with ``factor`` times the images seen: more distinct images first (up
-        to the ``available`` training images), then more epochs. ``train_images`` is what this
-        proxy trains on; the held-out images stay the same."""
+        """The same proxy with ``factor`` times the images seen, on ``train_images`` now (see
+        ``seeing``)."""
         if not (isinstance(factor, (int, float)) and factor >= 1):
             raise ConfigError("factor", factor, "must be a number >= 1")
-        seen = round(self.images_seen_on(train_images) * factor)
-        images = min(available, max(train_images, round(train_images * factor)))
-        return dataclasses.replace(self, train_subset=images, epochs=None, images_seen=seen)
+        return self.seeing(round(self.images_seen_on(train_images) * factor), available)
 
 
 PROXY_FIELDS = tuple(field.name for field in dataclasses.fields(ProxyConfig))

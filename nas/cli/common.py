@@ -106,7 +106,8 @@ def add_proxy_arguments(parser: Parser) -> None:
         "--preset",
         default="cpu",
         choices=tuple(PRESETS),
-        help="cpu: 10,000 images, 1 epoch; gpu: the full training set, 5 epochs",
+        help="budgets capped at what the data has: cpu: up to 10,000 training images, 10,000 "
+        "images seen; gpu: the training set less 10,000 held out, 5 epochs",
     )
     group.add_argument(
         "--train-subset", type=int, default=None, help="training images (default: the preset's)"

@@ -117,7 +117,7 @@ def yardstick(config: FidelityConfig, train_images: int, available: int) -> Prox
     if seen is None:
         long = proxy.yardstick(config.factor, train_images, available)
     else:
-        long = proxy.replace(train_subset=min(available, seen), epochs=None, images_seen=seen)
+        long = proxy.seeing(seen, available)
     pinned = {"lr": config.yardstick_lr, "batch_size": config.yardstick_batch_size}
     return long.replace(**{name: value for name, value in pinned.items() if value is not None})
 

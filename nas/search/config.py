@@ -10,7 +10,7 @@ from typing import Any
 
 import baselines
 from nas.errors import ConfigError
-from nas.proxy import PRESETS, ProxyConfig, check_positive, resolve_device
+from nas.proxy import ProxyConfig, check_positive, resolve_device
 from nas.results.files import CONFIG_FILE, JOURNAL_FILE
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W, RewardConfig
 from nas.search.objective import Deployment
@@ -119,7 +119,7 @@ class SearchConfig:
         """The pruner in effect: its own, else the preset's; none for nsga2 (two objectives)."""
         if self.sampler == "nsga2":
             return "none"
-        return PRESETS[self.proxy.preset].pruner if self.pruner is None else self.pruner
+        return self.proxy.preset_values.pruner if self.pruner is None else self.pruner
 
     @property
     def name(self) -> str:
@@ -153,16 +153,12 @@ class SearchConfig:
         beta = self.w if self.beta is None else self.beta
         return RewardConfig(self.target_flops, alpha, beta)
 
-    def train_config_for(self, train_images: int | None = None) -> TrainConfig:
-        """How every candidate trains on ``train_images`` training images."""
+    def train_config(self, train_images: int | None = None) -> TrainConfig:
+        """How every candidate trains on ``train_images`` training images (None: the preset's
+        nominal training size)."""
         # Intermediate evaluations serve the pruner only; they do not change the training.
-        evaluations = PRESETS[self.proxy.preset].evaluations if self.pruning != "none" else 1
+        evaluations = self.proxy.preset_values.evaluations if self.pruning != "none" else 1
         return self.proxy.train_config(evaluations, train_images)
-
-    @property
-    def train_config(self) -> TrainConfig:
-        """The training at the preset's nominal training size (the data may have fewer)."""
-        return self.train_config_for(None)
 
     @property
     def deployment(self) -> Deployment:

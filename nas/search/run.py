@@ -103,7 +103,7 @@ def run_search(
         objective = Objective(
             search_space(config),
             data,
-            config.train_config_for(train_images),
+            config.train_config(train_images),
             config.reward,
             config.deployment,
             seed=config.proxy.seed,

@@ -218,12 +218,12 @@ def test_bad_flag_through_the_real_cli():
 
 def test_pruner_defaults_follow_the_preset():
     cpu = search_config()
-    assert (cpu.pruning, cpu.train_config.evaluations) == ("none", 1)
+    assert (cpu.pruning, cpu.train_config().evaluations) == ("none", 1)
     gpu = search_config(preset="gpu")
-    assert (gpu.pruning, gpu.train_config.evaluations) == ("median", 5)
+    assert (gpu.pruning, gpu.train_config().evaluations) == ("median", 5)
     asked = search_config(pruner="median")  # the flag wins over the preset
-    assert (asked.pruning, asked.train_config.evaluations) == ("median", 2)
-    assert search_config(preset="gpu", pruner="none").train_config.evaluations == 1
+    assert (asked.pruning, asked.train_config().evaluations) == ("median", 2)
+    assert search_config(preset="gpu", pruner="none").train_config().evaluations == 1
     assert search_config(preset="gpu", sampler="nsga2").pruning == "none"
     assert all(preset.pruner in PRUNERS for preset in PRESETS.values())
     with pytest.raises(ValueError, match="pruner='' is invalid"):
