@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 from baselines.efficientnet import EFFICIENTNET_DROPOUT, EFFICIENTNET_FAMILY, EFFICIENTNETS
+from baselines.efficientnet_v2 import EFFICIENTNET_V2_DROPOUT, EFFICIENTNETS_V2
 from baselines.reference import MNASNET_A1, MOBILENET_V2
 from search_spaces.rules import FamilyMember
 from search_spaces.spec import ArchSpec
 
 _REGISTRY: dict[str, ArchSpec] = {
     **EFFICIENTNETS,  # efficientnet_b0 .. efficientnet_b7
+    **EFFICIENTNETS_V2,  # efficientnet_v2_s, _m, _l
     "mobilenet_v2": MOBILENET_V2,
     "mnasnet_a1": MNASNET_A1,
 }
@@ -30,9 +32,10 @@ def get(name: str) -> ArchSpec:
 
 
 def dropout(name: str) -> float:
-    """The dropout before the classifier: the official one for EfficientNets, 0.2 otherwise."""
+    """The dropout before the classifier: the official one for EfficientNets (V1 and V2), 0.2
+    otherwise."""
     get(name)
-    return EFFICIENTNET_DROPOUT.get(name, DEFAULT_DROPOUT)
+    return {**EFFICIENTNET_DROPOUT, **EFFICIENTNET_V2_DROPOUT}.get(name, DEFAULT_DROPOUT)
 
 
 def official_family() -> tuple[FamilyMember, ...]:

@@ -8,6 +8,9 @@ import baselines
 def test_names():
     assert baselines.names() == [
         *(f"efficientnet_b{i}" for i in range(8)),
+        "efficientnet_v2_s",
+        "efficientnet_v2_m",
+        "efficientnet_v2_l",
         "mobilenet_v2",
         "mnasnet_a1",
     ]
@@ -44,3 +47,32 @@ def test_mobilenet_v2_is_the_mnasnet_reference_layout():
     assert [s.repeats for s in v2.stages] == [1, 2, 3, 4, 3, 3, 1]
     assert [s.out_channels for s in v2.stages] == [16, 24, 32, 64, 96, 160, 320]
     assert [s.stride for s in v2.stages] == [1, 2, 2, 2, 1, 2, 1]
+
+
+def test_v2_s_is_table_4():
+    v2s = baselines.get("efficientnet_v2_s")
+    rows = [(s.op, s.expansion, s.kernel, s.stride, s.out_channels, s.repeats) for s in v2s.stages]
+    assert rows == [
+        ("fused_mbconv", 1, 3, 1, 24, 2),
+        ("fused_mbconv", 4, 3, 2, 48, 4),
+        ("fused_mbconv", 4, 3, 2, 64, 4),
+        ("mbconv", 4, 3, 2, 128, 6),
+        ("mbconv", 6, 3, 1, 160, 9),
+        ("mbconv", 6, 3, 2, 256, 15),
+    ]
+    # SE 0.25 of the block input in the MBConv stages only.
+    assert [s.se_ratio for s in v2s.stages] == [0.0] * 3 + [0.25] * 3
+    assert (v2s.stem_channels, v2s.head_channels, v2s.activation) == (24, 1280, "silu")
+
+
+@pytest.mark.parametrize(
+    ("name", "resolution", "dropout"),
+    [
+        ("efficientnet_v2_s", 384, 0.2),
+        ("efficientnet_v2_m", 480, 0.3),
+        ("efficientnet_v2_l", 480, 0.4),
+    ],
+)
+def test_v2_evaluation_sizes_and_dropouts_are_torchvisions(name, resolution, dropout):
+    assert baselines.get(name).resolution == resolution
+    assert baselines.dropout(name) == dropout

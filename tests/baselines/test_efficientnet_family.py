@@ -4,6 +4,7 @@ import pytest
 
 import baselines
 from baselines.efficientnet import EFFICIENTNET_B3, EFFICIENTNET_B7, EFFICIENTNET_FAMILY
+from baselines.efficientnet_v2 import EFFICIENTNETS_V2
 from nas.cost import flops, fvcore_flops, module_params, params
 from search_spaces import build_model, decode, encode, from_json, to_json
 from search_spaces.rules import scale
@@ -24,7 +25,7 @@ PUBLISHED = {
 
 
 def test_names_and_registry():
-    assert baselines.names() == [*EFFICIENTNETS, "mobilenet_v2", "mnasnet_a1"]
+    assert baselines.names() == [*EFFICIENTNETS, *EFFICIENTNETS_V2, "mobilenet_v2", "mnasnet_a1"]
     assert baselines.get("efficientnet_b3") is EFFICIENTNET_B3
     assert baselines.get("efficientnet_b7") is EFFICIENTNET_B7
     with pytest.raises(ValueError, match=r"^unknown baseline 'efficientnet_b8'; known: .*_b7"):

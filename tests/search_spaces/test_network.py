@@ -20,6 +20,9 @@ def count(model: torch.nn.Module) -> int:
         ("efficientnet_b0", 10, 4_020_358),
         ("mobilenet_v2", 1000, 3_504_872),
         ("mnasnet_a1", 1000, 3_887_038),
+        ("efficientnet_v2_s", 1000, 21_458_488),  # torchvision 0.29
+        ("efficientnet_v2_m", 1000, 54_139_356),
+        ("efficientnet_v2_l", 1000, 118_515_272),
     ],
 )
 def test_published_parameter_counts(name, num_classes, expected):

@@ -23,6 +23,12 @@ def test_mnasnet_a1_differs_from_timm_only_by_the_se_pool():
     assert abs((fvcore_flops(arch) - se_pool) - 324.1e6) / 324.1e6 < 0.0005
 
 
+@pytest.mark.parametrize("name", ["efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l"])
+def test_closed_form_equals_fvcore_on_v2_at_its_evaluation_size(name):
+    arch = baselines.get(name)  # resolution: 384 for S, 480 for M and L
+    assert flops(arch) == fvcore_flops(arch)
+
+
 # The three hand-written references; B1..B7 are scaled B0 (tests/baselines checks them).
 @pytest.mark.parametrize("name", ["efficientnet_b0", "mobilenet_v2", "mnasnet_a1"])
 @pytest.mark.parametrize(
