@@ -1,4 +1,5 @@
-"""The MnasNet / EfficientNet reward: ACC(m) x (FLOPS(m) / T) ** w. Pure functions of numbers."""
+"""The rewards, pure functions of numbers: MnasNet / EfficientNet's ACC(m) x (FLOPS(m) / T) ** w,
+and EfficientNetV2's training-aware ACC x S ** w x P ** v."""
 
 from __future__ import annotations
 
@@ -47,3 +48,27 @@ def reward(
         raise ConfigError("flops", flops, "must be > 0")
     exponent = alpha if flops <= target_flops else beta
     return accuracy * (flops / target_flops) ** exponent
+
+
+DEFAULT_V = -0.05  # EfficientNetV2's exponent on the parameter count
+
+
+@dataclass(frozen=True)
+class TrainingAwareReward:
+    """EfficientNetV2's training-aware reward: ACC x S ** w x P ** v, with S the training step
+    time and P the parameter count, each as a ratio to the reference's."""
+
+    w: float = DEFAULT_W
+    v: float = DEFAULT_V
+
+    def __post_init__(self) -> None:
+        for name in ("w", "v"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value)):
+                raise ConfigError(name, value, "must be a finite number")
+
+    def __call__(self, accuracy: float, step_ratio: float, params_ratio: float) -> float:
+        for name, value in (("step_ratio", step_ratio), ("params_ratio", params_ratio)):
+            if not value > 0:
+                raise ConfigError(name, value, "must be > 0")
+        return accuracy * step_ratio**self.w * params_ratio**self.v

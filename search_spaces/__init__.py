@@ -22,6 +22,7 @@ from search_spaces.rules import (
     round_resolution,
     scale,
 )
+from search_spaces.spaces import DEFAULT_SPACE, SPACES, efficientnet_v2_space, make_space
 from search_spaces.spec import (
     ArchSpec,
     BlockSpec,
@@ -50,6 +51,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DEFAULT_SPACE",
+    "SPACES",
     "ArchNet",
     "ArchSpec",
     "BlockSpec",
@@ -59,6 +62,7 @@ __all__ = [
     "build_model",
     "compound",
     "decode",
+    "efficientnet_v2_space",
     "encode",
     "flops_factor",
     "formula_family",
@@ -66,6 +70,7 @@ __all__ = [
     "from_json",
     "grid_points",
     "layer_plan",
+    "make_space",
     "round_channels",
     "round_filters",
     "round_repeats",

@@ -14,10 +14,11 @@ import baselines
 from nas.cli.common import Parser, add_proxy_arguments, proxy_from_args, run
 from nas.cli.progress import TrialProgress
 from nas.proxy import PRESETS
-from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W
+from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W
 from nas.search import PRUNERS, SAMPLERS, SearchConfig, dry_run, run_search, status, summary
-from nas.search.config import DEFAULT_REFERENCE
+from nas.search.config import DEFAULT_REFERENCE, REWARDS
 from nas.study.storage import HEARTBEAT_SECONDS
+from search_spaces import DEFAULT_SPACE, SPACES
 
 PROG = "python -m nas.search"
 
@@ -39,7 +40,18 @@ def build_parser(prog: str = PROG) -> Parser:
         default=DEFAULT_TARGET_FLOPS,
         help="T, in multiply-adds at the deployment shape",
     )
-    group.add_argument("--w", type=float, default=DEFAULT_W, help="soft-constraint exponent")
+    group.add_argument(
+        "--reward",
+        dest="reward_kind",
+        choices=REWARDS,
+        default="flops",
+        help="flops: ACC x (FLOPS/T)^w; v2: EfficientNetV2's training-aware ACC x S^w x P^v, "
+        "S the training step time and P the parameters, each relative to the reference's",
+    )
+    group.add_argument(
+        "--w", type=float, default=DEFAULT_W, help="exponent of FLOPs (flops) or step time (v2)"
+    )
+    group.add_argument("--v", type=float, default=DEFAULT_V, help="v2: exponent of parameters")
     group.add_argument(
         "--alpha",
         type=float,
@@ -70,6 +82,13 @@ def build_parser(prog: str = PROG) -> Parser:
         default=DEFAULT_REFERENCE,
         choices=baselines.names(),
         help="the architecture the space is built around, enqueued as trial 0",
+    )
+    group.add_argument(
+        "--space",
+        choices=SPACES,
+        default=DEFAULT_SPACE,
+        help="mnasnet: every op, expansion {1, 3, 6}; v2: EfficientNetV2's {MBConv, "
+        "Fused-MBConv}, expansion {1, 4, 6}; both kernel {3, 5}",
     )
     group.add_argument(
         "--no-reference",

@@ -13,8 +13,8 @@ from optuna.trial import TrialState
 from nas.results.files import TRIALS_FILE
 from nas.study.keys import FAIL_REASON, SURPLUS
 
-# The documented columns of trials.csv, in order; the sampled choices (b1_op ... b7_layers)
-# follow them, then fail_reason.
+# The documented columns of trials.csv, in order; then the v2 reward's STEP_COLUMNS in studies
+# that used it, the sampled choices (b1_op ... b7_layers), and fail_reason.
 COLUMNS = [
     "number",
     "state",
@@ -30,6 +30,8 @@ COLUMNS = [
     "worker",
     "retry_of",
 ]
+# The training-aware (v2) reward's measurements: present only in studies that used it.
+STEP_COLUMNS = ["step_seconds", "step_ratio", "params_ratio"]
 NUMERIC = ["flops", "params", "accuracy", "reward", "seconds", "images_per_s"]
 REASON = FAIL_REASON
 
@@ -44,6 +46,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     trials (started by a worker after the study had its total) have no row."""
     rows = []
     choices: set[str] = set()
+    step_columns = False
     for trial in study.get_trials(deepcopy=False):
         attrs = trial.user_attrs
         if attrs.get(SURPLUS):
@@ -52,13 +55,17 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         row["number"] = trial.number
         row["state"] = trial.state.name
         row["reference"] = attrs.get("reference", "")
+        if STEP_COLUMNS[0] in attrs:
+            step_columns = True
+            row.update({column: attrs.get(column) for column in STEP_COLUMNS})
         row.update(trial.params)
         choices.update(trial.params)
         row[REASON] = attrs.get(REASON, "")
         if trial.state == TrialState.FAIL and REASON not in attrs:
             row[REASON] = "worker stopped mid-trial; parameters retried"
         rows.append(row)
-    columns = COLUMNS + sorted(choices, key=_choice_order) + [REASON]
+    steps = STEP_COLUMNS if step_columns else []
+    columns = COLUMNS + steps + sorted(choices, key=_choice_order) + [REASON]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -81,7 +88,7 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
         raise ValueError(
             f"{str(path)!r} is not a trials.csv: missing column(s) {', '.join(missing)}"
         )
-    for column in NUMERIC + ["number"]:
+    for column in NUMERIC + ["number"] + [c for c in STEP_COLUMNS if c in frame.columns]:
         try:
             frame[column] = pd.to_numeric(frame[column])
         except (TypeError, ValueError):

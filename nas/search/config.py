@@ -12,13 +12,16 @@ import baselines
 from nas.errors import ConfigError
 from nas.proxy import ProxyConfig, check_positive, resolve_device
 from nas.results.files import CONFIG_FILE, JOURNAL_FILE
-from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W, RewardConfig
+from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W, RewardConfig, TrainingAwareReward
 from nas.search.objective import Deployment
 from nas.study.storage import HEARTBEAT_SECONDS, mask_url, scheme_of
 from nas.train import TrainConfig
+from search_spaces import DEFAULT_SPACE, SPACES
 
 SAMPLERS = ("tpe", "random", "nsga2", "evolution")
 PRUNERS = ("median", "hyperband", "none")
+# "flops": ACC x (FLOPS / T) ** w; "v2": EfficientNetV2's training-aware ACC x S ** w x P ** v.
+REWARDS = ("flops", "v2")
 DEFAULT_REFERENCE = "efficientnet_b0"
 
 
@@ -34,7 +37,10 @@ class SearchConfig:
     max_flops: float | None = None
     resolution: int = 224
     reference: str = DEFAULT_REFERENCE
+    space: str = DEFAULT_SPACE
     use_reference: bool = True
+    reward_kind: str = "flops"
+    v: float = DEFAULT_V  # the v2 reward's exponent on parameters (w is the step time's)
     proxy: ProxyConfig = dataclasses.field(default_factory=ProxyConfig)
     sampler: str = "tpe"
     pruner: str | None = None  # None: the preset's
@@ -68,7 +74,7 @@ class SearchConfig:
             raise ConfigError(
                 "min_flops", self.min_flops, f"must not exceed {{max_flops}}={self.max_flops!r}"
             )
-        for name in ("w", "alpha", "beta"):
+        for name in ("w", "v", "alpha", "beta"):
             value = getattr(self, name)
             if value is not None and not (
                 isinstance(value, (int, float))
@@ -81,6 +87,18 @@ class SearchConfig:
                 None,
                 None,
                 "{alpha} and {beta} go together (the hard constraint is {alpha} 0 {beta} -1)",
+            )
+        if self.space not in SPACES:
+            raise ConfigError("space", self.space, f"must be one of {', '.join(SPACES)}")
+        if self.reward_kind not in REWARDS:
+            raise ConfigError(
+                "reward_kind", self.reward_kind, f"must be one of {', '.join(REWARDS)}"
+            )
+        if self.reward_kind == "v2" and self.alpha is not None:
+            raise ConfigError(
+                None,
+                None,
+                "{alpha} and {beta} shape the FLOPs reward; the v2 reward takes {w} and {v}",
             )
         if self.sampler not in SAMPLERS:
             raise ConfigError("sampler", self.sampler, f"must be one of {', '.join(SAMPLERS)}")
@@ -153,6 +171,11 @@ class SearchConfig:
         beta = self.w if self.beta is None else self.beta
         return RewardConfig(self.target_flops, alpha, beta)
 
+    @property
+    def training_aware(self) -> TrainingAwareReward | None:
+        """The v2 reward, when ``reward_kind`` asks for it."""
+        return TrainingAwareReward(self.w, self.v) if self.reward_kind == "v2" else None
+
     def train_config(self, train_images: int | None = None) -> TrainConfig:
         """How every candidate trains on ``train_images`` training images (None: the preset's
         nominal training size)."""
@@ -183,6 +206,9 @@ class SearchConfig:
             "seed": self.proxy.seed,
             "seeding": "common",  # every trial trains from the seed (earlier: seed + trial number)
             **proxy,
+            # Recorded only when they differ from what studies made before them used.
+            **({"space": self.space} if self.space != DEFAULT_SPACE else {}),
+            **({"reward_kind": "v2", "w": self.w, "v": self.v} if self.reward_kind == "v2" else {}),
         }
 
     def record(self) -> dict[str, Any]:

@@ -12,7 +12,8 @@ import optuna
 
 from nas import cost
 from nas.data import ProxyData
-from nas.reward import RewardConfig
+from nas.reward import RewardConfig, TrainingAwareReward
+from nas.search.step_cost import StepCoster
 from nas.study.faults import is_connection_error
 from nas.study.heartbeat import Heartbeat
 from nas.study.keys import FAIL_REASON, WORKER, worker_id
@@ -41,7 +42,11 @@ class Deployment:
 class Objective:
     """Callable for ``study.optimize``: returns the reward, or (accuracy, FLOPs) when
     ``two_objectives`` is set (NSGA-II's Pareto front). ``heartbeat`` (seconds) keeps a
-    heartbeat on the running trial, for storages that have none of their own."""
+    heartbeat on the running trial, for storages that have none of their own.
+
+    With ``training_aware`` (and its ``step_coster``) the reward is EfficientNetV2's
+    ACC x S ** w x P ** v instead of the FLOPs reward; the step time is measured before training.
+    """
 
     def __init__(
         self,
@@ -53,7 +58,11 @@ class Objective:
         seed: int = 0,
         two_objectives: bool = False,
         heartbeat: float | None = None,
+        training_aware: TrainingAwareReward | None = None,
+        step_coster: StepCoster | None = None,
     ) -> None:
+        if (training_aware is None) != (step_coster is None):
+            raise ValueError("training_aware and step_coster go together")
         self.space = space
         self.data = data
         self.train_config = train_config
@@ -62,6 +71,8 @@ class Objective:
         self.seed = seed
         self.two_objectives = two_objectives
         self.heartbeat = heartbeat
+        self.training_aware = training_aware
+        self.step_coster = step_coster
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         trial.set_user_attr(WORKER, worker_id())
@@ -90,6 +101,11 @@ class Objective:
             trial.set_user_attr(FAIL_REASON, f"not trained: {reason}")
             raise optuna.TrialPruned(reason)
         trial.set_user_attr("device", str(self.data.device))
+        step_cost = None
+        if self.step_coster is not None:
+            step_cost = self.step_coster(arch)
+            for key, number in step_cost.attrs().items():
+                trial.set_user_attr(key, number)
 
         def report(accuracy: float, step: int, last: bool) -> None:
             if self.two_objectives:
@@ -104,7 +120,12 @@ class Objective:
         # batches in the same order with the same crops and flips; candidates then differ by
         # their architecture, not by the luck of their data order.
         result = train_arch(arch, self.data, self.train_config, seed=self.seed, report=report)
-        value = self.reward(result.accuracy, flops)
+        if step_cost is not None and self.training_aware is not None:
+            value = self.training_aware(
+                result.accuracy, step_cost.step_ratio, step_cost.params_ratio
+            )
+        else:
+            value = self.reward(result.accuracy, flops)
         trial.set_user_attr("accuracy", result.accuracy)
         trial.set_user_attr("reward", value)
         trial.set_user_attr("seconds", result.seconds)

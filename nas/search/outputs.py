@@ -13,11 +13,11 @@ from nas.search.samplers import make_pruner, make_sampler
 from nas.study.keys import REFERENCE, finished_count
 from nas.study.loop import record_settings
 from nas.study.storage import open_storage
-from search_spaces import MnasSpace
+from search_spaces import MnasSpace, make_space
 
 
 def search_space(config: SearchConfig) -> MnasSpace:
-    return MnasSpace(baselines.get(config.reference))
+    return make_space(config.space, baselines.get(config.reference))
 
 
 def open_study(config: SearchConfig) -> optuna.Study:

@@ -19,6 +19,7 @@ from nas.runtime import torch_threads
 from nas.search.config import SearchConfig
 from nas.search.objective import Objective
 from nas.search.outputs import SearchOutputs, prepare_study, search_space
+from nas.search.step_cost import StepCoster
 from nas.study.keys import SURPLUS, WORKER, finished_count
 from nas.study.loop import LoopSettings, optuna_verbosity, run_to_total, terminate_as_interrupt
 from nas.study.progress import ProgressFactory, Silent
@@ -74,6 +75,14 @@ def _run_parallel(config: SearchConfig, progress: ProgressFactory) -> optuna.Stu
     return study
 
 
+def _step_coster(config: SearchConfig, data) -> StepCoster | None:
+    """The v2 reward's timer, on the data's device and the proxy's batch shape."""
+    if config.training_aware is None:
+        return None
+    batch_size = config.train_config().batch_size
+    return StepCoster(search_space(config).reference, data, batch_size)
+
+
 def run_search(
     config: SearchConfig, progress: ProgressFactory = Silent, worker: int | None = None
 ) -> optuna.Study:
@@ -109,6 +118,8 @@ def run_search(
             seed=config.proxy.seed,
             two_objectives=config.sampler == "nsga2",
             heartbeat=None if optuna_heartbeat else config.heartbeat,
+            training_aware=config.training_aware,
+            step_coster=_step_coster(config, data),
         )
         listener = progress(config.trials, finished_count(study), config.show_progress, label)
         settings = LoopSettings(
@@ -192,8 +203,13 @@ def dry_run(config: SearchConfig) -> str:
     lines = [
         space.describe(),
         f"reference {config.reference}: {flops / 1e6:.1f}M FLOPs at {config.resolution}px, "
-        f"{cost.params(reference):,} params, reward if accuracy were 1: "
-        f"{config.reward(1.0, flops):.4f}",
+        f"{cost.params(reference):,} params, "
+        + (
+            f"reward if accuracy were 1: {config.reward(1.0, flops):.4f}"
+            if config.training_aware is None
+            else f"reward ACC x S^{config.w} x P^{config.v} (S: training step time, P: "
+            "parameters, each relative to the reference's, timed on the training device)"
+        ),
         f"study {config.name!r} in {config.folder}/ "
         f"(storage: {mask_url(config.storage) if config.storage else 'journal file'})",
         f"proxy: {proxy.dataset}, preset {proxy.preset}: train_subset="
