@@ -1,10 +1,10 @@
 """Datasets as uint8 tensors on the training device, with a seeded validation hold-out and
 vectorised on-device augmentation.
 
-Only a dataset's TRAINING files are read: the validation images a search scores candidates on
-are held out of them, so the official test set stays untouched. The datasets (``registry``):
-``fashion-mnist`` (default), ``cifar10``, ``synthetic`` (made in memory, for tests) and
-``imagefolder:PATH`` (class-per-folder images, decoded once and cached).
+A search reads only a dataset's TRAINING files: the validation images it scores candidates on
+are held out of them. ``load_test`` reads the official test set, for a final figure only.
+The datasets (``registry``): ``fashion-mnist`` (default), ``cifar10``, ``synthetic`` (made in
+memory, for tests) and ``imagefolder:PATH`` (class-per-folder images, decoded once and cached).
 
 Subset sizes a preset chose are budgets (``DataConfig.train_cap``/``val_cap``): a small dataset
 gives what it has, and ``ProxyData.notes`` says what was capped. CIFAR-10 downloads are checked
@@ -19,13 +19,14 @@ from nas.data.config import DataConfig, ProxyData
 from nas.data.download import ChecksumError, cache_dir
 from nas.data.fashion_mnist import read_idx
 from nas.data.imagefolder import IMAGE_EXTENSIONS
-from nas.data.load import load_data
+from nas.data.load import load_data, load_test
 from nas.data.registry import (
     DATASETS,
     check_dataset,
     dataset_kind,
     dataset_names,
     fixed_datasets,
+    image_size_of,
 )
 from nas.data.splits import default_val_size, split_indices, split_sizes
 from nas.data.synthetic import synthetic_templates
@@ -48,7 +49,9 @@ __all__ = [
     "default_val_size",
     "eval_batches",
     "fixed_datasets",
+    "image_size_of",
     "load_data",
+    "load_test",
     "normalize",
     "read_idx",
     "resized",

@@ -155,3 +155,15 @@ def load(config: DataConfig, path: str | None = None) -> Splits:
     images = np.concatenate([p[0] for p in parts])
     labels = np.concatenate([p[1] for p in parts])
     return hold_out(torch.from_numpy(images), torch.from_numpy(labels), config, 10)
+
+
+CIFAR_TEST_BATCH = "test_batch"
+
+
+def load_test(config: DataConfig, path: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The official 10,000 test images and labels (``test_batch`` beside the training batches)."""
+    folder = _batch_folder(config)
+    if not (folder / CIFAR_TEST_BATCH).is_file():
+        raise FileNotFoundError(f"CIFAR-10's {CIFAR_TEST_BATCH} not found in {folder}")
+    images, labels = _read_batch(folder / CIFAR_TEST_BATCH)
+    return torch.from_numpy(images), torch.from_numpy(labels)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 FASHION_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+FASHION_TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 SYSTEM_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian's dataset-fashion-mnist
 
 
@@ -95,10 +96,7 @@ def _training_files(config: DataConfig) -> list[Path]:
     )
 
 
-def load(config: DataConfig, path: str | None = None) -> Splits:
-    """The training images (1 x 28 x 28, 60,000 in the real files) and labels, split by
-    ``config``."""
-    files = _training_files(config)
+def _read_pair(files: list[Path]) -> tuple[torch.Tensor, torch.Tensor]:
     images = read_idx(files[0], ndim=3)
     labels = read_idx(files[1], ndim=1)
     if images.shape[1] != images.shape[2]:
@@ -109,5 +107,36 @@ def load(config: DataConfig, path: str | None = None) -> Splits:
         )
     if labels.size and labels.max() >= 10:
         raise ValueError(f"{files[1]} holds label {labels.max()}, Fashion-MNIST has 10 classes")
-    tensors = torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels).to(torch.int64)
+    return torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels).to(torch.int64)
+
+
+def load_test(config: DataConfig, path: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The official 10,000 test images and labels (the t10k files beside the training files,
+    downloaded there when missing and allowed)."""
+    folder = _training_files(config)[0].parent
+    files = [
+        next((folder / n for n in (stem, stem + ".gz") if (folder / n).is_file()), None)
+        for stem in FASHION_TEST_FILES
+    ]
+    if not all(files) and config.download:
+        try:
+            for stem in FASHION_TEST_FILES:
+                download_file(FASHION_URL + stem + ".gz", folder / (stem + ".gz"))
+            files = [folder / (stem + ".gz") for stem in FASHION_TEST_FILES]
+        except OSError as error:
+            raise FileNotFoundError(
+                f"Fashion-MNIST test files not found in {folder} and the download failed: "
+                f"{one_line(error)}"
+            ) from None
+    if not all(files):
+        raise FileNotFoundError(
+            f"Fashion-MNIST test files ({', '.join(FASHION_TEST_FILES)}) not found in {folder}"
+        )
+    return _read_pair(files)  # type: ignore[arg-type]
+
+
+def load(config: DataConfig, path: str | None = None) -> Splits:
+    """The training images (1 x 28 x 28, 60,000 in the real files) and labels, split by
+    ``config``."""
+    tensors = _read_pair(_training_files(config))
     return hold_out(*tensors, config, 10)

@@ -151,8 +151,8 @@ def _decoded(config: DataConfig, text: str) -> tuple[dict[str, torch.Tensor], in
         if unknown:
             raise ValueError(f"image folder {text!r}: val/{unknown[0]} is not a class of train/")
         parts = {split: _labelled_files(root / split, classes) for split in ("train", "val")}
-    else:
-        classes = _class_names(root)
+    else:  # a test/ folder beside the class folders is the test split, not a class
+        classes = [name for name in _class_names(root) if name != "test"]
         parts = {"all": _labelled_files(root, classes)}
     if not classes:
         raise ValueError(f"image folder {text!r} has no class folders (expected {layout})")
@@ -195,3 +195,23 @@ def load(config: DataConfig, path: str | None = None) -> Splits:
         num_classes,
         val_notes + train_notes,
     )
+
+
+def load_test(config: DataConfig, path: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images of ``path/test/<class>/``, the classes those of the training images."""
+    root = Path(str(path)).expanduser().resolve()
+    train_root = root / "train" if (root / "train").is_dir() else root
+    classes = [name for name in _class_names(train_root) if name != "test"]
+    if not (root / "test").is_dir():
+        raise FileNotFoundError(
+            f"image folder {path!r} has no test/ folder (PATH/test/<class>/<image>) to report "
+            "a final accuracy on"
+        )
+    unknown = sorted(set(_class_names(root / "test")) - set(classes))
+    if unknown:
+        raise ValueError(f"image folder {path!r}: test/{unknown[0]} is not a training class")
+    items = _labelled_files(root / "test", classes)
+    if not items:
+        raise ValueError(f"image folder {path!r} has no images in test/")
+    decoded = _decode_folder({"test": items}, config.image_size or DEFAULT_IMAGE_SIZE)
+    return decoded["test_images"], decoded["test_labels"]

@@ -39,3 +39,24 @@ def load_data(config: DataConfig, device: str | torch.device = "cpu") -> ProxyDa
         notes=splits.notes,
     )
     return data if target == data.device else data.to(device)
+
+
+def load_test(config: DataConfig, data: ProxyData) -> tuple[torch.Tensor, torch.Tensor]:
+    """The dataset's test images (uint8, with ``data``'s channels and size) and labels, on
+    ``data``'s device. Only a final figure reads them: the search never does."""
+    dataset, path = source(config.dataset)
+    images, labels = dataset.load_test(config, path)
+    if images.shape[1] != data.in_channels:  # an image folder's test/ decoded otherwise
+        images = (
+            images.float().mean(1, keepdim=True).round().to(torch.uint8)
+            if data.in_channels == 1
+            else images.expand(-1, data.in_channels, -1, -1).contiguous()
+        )
+    if images.shape[-1] != data.image_size or images.shape[-2] != data.image_size:
+        raise ValueError(
+            f"{config.dataset}: test images are {images.shape[-2]}x{images.shape[-1]}, the "
+            f"training images {data.image_size}x{data.image_size}"
+        )
+    if labels.numel() and int(labels.max()) >= data.num_classes:
+        raise ValueError(f"{config.dataset}: a test label is outside the training classes")
+    return images.to(data.device), labels.to(torch.int64).to(data.device)

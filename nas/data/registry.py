@@ -16,6 +16,8 @@ from nas.data.splits import Splits
 from nas.errors import ConfigError
 
 if TYPE_CHECKING:
+    import torch
+
     from nas.data.config import DataConfig
 
 
@@ -26,6 +28,8 @@ class Source:
     kind: str  # the name, or the prefix before ":PATH"
     takes_path: bool  # named "kind:PATH" (a folder of the user's), not by a fixed name
     load: Callable[[DataConfig, str | None], Splits]  # (config, PATH or None) -> both splits
+    # (config, PATH or None) -> the test images and labels, which only a final figure reads
+    load_test: Callable[[DataConfig, str | None], tuple[torch.Tensor, torch.Tensor]]
 
     @property
     def shown(self) -> str:
@@ -34,10 +38,10 @@ class Source:
 
 
 SOURCES: tuple[Source, ...] = (
-    Source("fashion-mnist", False, fashion_mnist.load),
-    Source("cifar10", False, cifar10.load),
-    Source("synthetic", False, synthetic.load),
-    Source("imagefolder", True, imagefolder.load),
+    Source("fashion-mnist", False, fashion_mnist.load, fashion_mnist.load_test),
+    Source("cifar10", False, cifar10.load, cifar10.load_test),
+    Source("synthetic", False, synthetic.load, synthetic.load_test),
+    Source("imagefolder", True, imagefolder.load, imagefolder.load_test),
 )
 _BY_KIND = {source.kind: source for source in SOURCES}
 
@@ -72,6 +76,20 @@ def dataset_kind(name: object, field: str = "dataset") -> tuple[str, str | None]
 def check_dataset(name: object, field: str = "dataset") -> None:
     """ConfigError naming ``field`` unless ``name`` is one of the datasets."""
     dataset_kind(name, field)
+
+
+_NATIVE_SIZES = {"fashion-mnist": 28, "cifar10": 32, "synthetic": 28}
+
+
+def image_size_of(name: str, image_size: int | None = None) -> int:
+    """The side of dataset ``name``'s images as loaded (an image folder's: ``image_size`` or
+    its default), known before anything is read."""
+    kind, _ = dataset_kind(name)
+    if kind in _NATIVE_SIZES:
+        return _NATIVE_SIZES[kind]
+    from nas.data.imagefolder import DEFAULT_IMAGE_SIZE
+
+    return image_size or DEFAULT_IMAGE_SIZE
 
 
 def source(name: str) -> tuple[Source, str | None]:

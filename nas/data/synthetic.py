@@ -40,9 +40,23 @@ def load(config: DataConfig, path: str | None = None) -> Splits:
     labels drawn from ``config.seed``."""
     n_val = config.val_subset or DEFAULT_VAL_SUBSET
     n_train = config.train_subset or DEFAULT_TRAIN_SUBSET
-    generator = torch.Generator().manual_seed(config.seed)
-    labels = torch.randint(0, 10, (n_val + n_train,), generator=generator)
-    noise = torch.randn(n_val + n_train, 1, 28, 28, generator=generator) * _SYNTHETIC_NOISE
-    images = (30 + 195 * synthetic_templates()[labels] + noise).round().clamp(0, 255)
-    images = images.to(torch.uint8)
+    images, labels = _draw(n_val + n_train, config.seed)
     return Splits(images[n_val:], labels[n_val:], images[:n_val], labels[:n_val], 10)
+
+
+def _draw(count: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``count`` noisy template images (uint8) and their labels, drawn from ``seed``."""
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 10, (count,), generator=generator)
+    noise = torch.randn(count, 1, 28, 28, generator=generator) * _SYNTHETIC_NOISE
+    images = (30 + 195 * synthetic_templates()[labels] + noise).round().clamp(0, 255)
+    return images.to(torch.uint8), labels
+
+
+SYNTHETIC_TEST_SIZE = 2000
+_TEST_SEED_OFFSET = 1_000_003  # test images come from a stream no training seed draws
+
+
+def load_test(config: DataConfig, path: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """2,000 test images of the same task, drawn apart from any training seed's."""
+    return _draw(SYNTHETIC_TEST_SIZE, config.seed + _TEST_SEED_OFFSET)

@@ -1,7 +1,9 @@
-"""Training a candidate on the proxy data, and trained networks saved as checkpoint folders."""
+"""Training: a candidate's brief proxy run, full training with progressive learning
+(``python -m nas.train``), and trained networks saved as checkpoint folders."""
 
 from __future__ import annotations
 
+from nas.train.progressive import ProgressiveSchedule, StageSettings
 from nas.train.proxy import (
     OPTIMIZERS,
     TrainConfig,
@@ -9,6 +11,7 @@ from nas.train.proxy import (
     TrainResult,
     build_for,
     evaluate,
+    make_optimizer,
     recalibrate_batchnorm,
     train,
     train_arch,
@@ -16,11 +19,14 @@ from nas.train.proxy import (
 
 __all__ = [
     "OPTIMIZERS",
+    "ProgressiveSchedule",
+    "StageSettings",
     "TrainConfig",
     "TrainResult",
     "TrainingFailed",
     "build_for",
     "evaluate",
+    "make_optimizer",
     "recalibrate_batchnorm",
     "train",
     "train_arch",

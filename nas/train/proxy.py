@@ -94,7 +94,8 @@ class TrainResult:
     steps: int
 
 
-def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW or Nesterov SGD at ``config.lr``, with weight decay on conv and linear weights only."""
     decay, no_decay = [], []
     for parameter in model.parameters():
         (no_decay if parameter.ndim <= 1 else decay).append(parameter)  # no decay on BN, bias
@@ -179,7 +180,7 @@ def train(
     total_steps = max(1, math.ceil(config.epochs * steps_per_epoch))
     evaluations = config.evaluations or max(1, math.ceil(config.epochs))
     eval_steps = {math.ceil(total_steps * (i + 1) / evaluations) for i in range(evaluations)}
-    optimizer = _optimizer(model, config)
+    optimizer = make_optimizer(model, config)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimizer,
         max_lr=config.lr,

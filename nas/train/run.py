@@ -1,0 +1,148 @@
+"""``python -m nas.train``'s job: load the data, build the network, train it with progressive
+learning, then report the test accuracy and write the learning curve and the trained network.
+
+The output folder holds ``state.pt`` (the resumable checkpoint, every epoch), ``curve.csv``
+(one row per epoch), ``result.json`` (the final figures) and, once training ends, the network
+as a checkpoint folder (``model.pt`` + ``arch.json``, loaded by ``nas.train.checkpoint.load``).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nas.data import DataConfig, load_data, load_test
+from nas.errors import ConfigError
+from nas.train import checkpoint
+from nas.train.full import EpochRecord, FullTrainConfig, accuracy_at, train_full
+from nas.train.progressive import StageSettings
+from search_spaces import ArchSpec, build_model, encode
+
+CURVE_FILE = "curve.csv"
+RESULT_FILE = "result.json"
+CURVE_COLUMNS = [field.name for field in dataclasses.fields(EpochRecord)]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainRun:
+    """What to train, on which data, where to write it."""
+
+    arch: ArchSpec
+    name: str  # how the architecture was given: a baseline's name, a file, a string
+    data: DataConfig
+    config: FullTrainConfig
+    folder: str
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.arch, ArchSpec):
+            raise ConfigError("arch", self.arch, "must be an ArchSpec")
+
+    def identity(self) -> dict[str, Any]:
+        return {
+            "arch": encode(self.arch),
+            "data": dataclasses.asdict(self.data),
+            **self.config.identity(),
+        }
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    records: tuple[EpochRecord, ...]
+    test_accuracy: float
+    train_seconds: float  # the epochs' training time, evaluation excluded
+    folder: Path
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    os.replace(partial, path)
+
+
+def curve_text(records: list[EpochRecord] | tuple[EpochRecord, ...]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CURVE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        writer.writerow(dataclasses.asdict(record))
+    return out.getvalue()
+
+
+def run_training(
+    run: TrainRun,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    on_step: Callable[[StageSettings], None] | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+) -> TrainOutcome:
+    """Train (or resume) ``run`` and return its curve and test accuracy."""
+    folder = Path(run.folder)
+    data = load_data(run.data, run.device)
+    log.info(
+        f"{run.name}: {data.train_images.shape[0]:,} training and {data.val_images.shape[0]:,} "
+        f"held-out images of {data.image_size}px; {run.config.epochs} epochs in "
+        f"{run.config.schedule.stages} stage(s): {run.config.schedule.describe()}; "
+        f"evaluated at {run.config.final_size}px"
+    )
+    torch.manual_seed(run.config.seed)
+    model = build_model(
+        run.arch,
+        num_classes=data.num_classes,
+        in_channels=data.in_channels,
+        dropout=run.config.schedule.min_dropout,
+        drop_path=run.config.drop_path,
+    )
+
+    def written(record: EpochRecord) -> None:
+        _write_atomic(folder / CURVE_FILE, curve_text(records_so_far + [record]))
+        records_so_far.append(record)
+        if on_epoch is not None:
+            on_epoch(record)
+
+    records_so_far: list[EpochRecord] = []
+    records = train_full(
+        model, data, run.config, folder, run.identity(), written, on_step, on_start
+    )
+    _write_atomic(folder / CURVE_FILE, curve_text(records))
+    test_images, test_labels = load_test(run.data, data)  # read once, at the end
+    test = accuracy_at(model, test_images, test_labels, data, run.config.final_size)
+    seconds = sum(record.seconds for record in records)
+    result = {
+        "arch": encode(run.arch),
+        "name": run.name,
+        "dataset": run.data.dataset,
+        "epochs": run.config.epochs,
+        "progressive": run.config.schedule.progressive,
+        "eval_size": run.config.final_size,
+        "val_accuracy": records[-1].val_accuracy,
+        "test_accuracy": test,
+        "test_images": int(test_images.shape[0]),
+        "train_seconds": seconds,
+        "device": str(data.device),
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    _write_atomic(folder / RESULT_FILE, json.dumps(result, indent=2) + "\n")
+    info = checkpoint.CheckpointInfo(
+        arch=run.arch,
+        num_classes=data.num_classes,
+        in_channels=data.in_channels,
+        image_size=run.config.final_size,
+        mean=data.mean,
+        std=data.std,
+        metrics={"test_accuracy": test, "val_accuracy": records[-1].val_accuracy},
+    )
+    checkpoint.save(model, info, folder)
+    return TrainOutcome(tuple(records), test, seconds, folder)
