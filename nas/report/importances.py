@@ -24,7 +24,7 @@ from nas import results
 from nas.report.inputs import FALLBACK_REFERENCE, Study, is_missing
 from nas.results.files import JOURNAL_FILE, TRIALS_FILE
 from nas.study.loop import optuna_verbosity
-from search_spaces import MnasSpace
+from search_spaces import DEFAULT_SPACE, MnasSpace, make_space
 
 CHOICE_COLUMN = re.compile(r"b(\d+)_([a-z_]+)")
 IMPORTANCE_TRIALS_ABOVE = 5  # PED-ANOVA wants about this many trials in its top quantile
@@ -77,22 +77,24 @@ def _choices(space: MnasSpace, column: str, observed: pd.Series) -> tuple[Any, .
     return tuple(sorted(set(values), key=str)) or (None,)
 
 
-def _space(reference: str) -> MnasSpace:
-    """The MnasSpace around the named baseline, or around the default one."""
+def _space(reference: str, space: str = DEFAULT_SPACE) -> MnasSpace:
+    """The named space around the named baseline, or the default space around the default one."""
     try:
-        return MnasSpace(baselines.get(reference))
+        return make_space(space, baselines.get(reference))
     except (ValueError, KeyError):
         return MnasSpace(baselines.get(FALLBACK_REFERENCE))
 
 
-def rebuild_study(frame: pd.DataFrame, reference: str = FALLBACK_REFERENCE) -> optuna.Study:
+def rebuild_study(
+    frame: pd.DataFrame, reference: str = FALLBACK_REFERENCE, space: str = DEFAULT_SPACE
+) -> optuna.Study:
     """An in-memory study of the complete trials of a trials.csv, with categorical
-    distributions from the MnasSpace the search sampled from."""
-    space = _space(reference)
+    distributions from the space the search sampled from."""
+    searched = _space(reference, space)
     columns = [c for c in frame.columns if CHOICE_COLUMN.fullmatch(c)]
     done = results.complete(frame)
     distributions = {
-        c: optuna.distributions.CategoricalDistribution(_choices(space, c, done[c]))
+        c: optuna.distributions.CategoricalDistribution(_choices(searched, c, done[c]))
         for c in columns
     }
     trials = []
@@ -148,7 +150,7 @@ def importances(study: Study, note: Callable[[str], None] = logger.warning) -> p
                 f"importances from {TRIALS_FILE}"
             )
     if optuna_study is None:
-        optuna_study = rebuild_study(study.frame, study.reference)
+        optuna_study = rebuild_study(study.frame, study.reference, study.space)
         source = TRIALS_FILE
     trials = [
         t

@@ -20,6 +20,7 @@ import baselines
 from nas import results
 from nas.results.files import CONFIG_FILE, JOURNAL_FILE, SCALING_FOLDER, TRIALS_FILE
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W, RewardConfig
+from search_spaces import DEFAULT_SPACE
 
 FALLBACK_REFERENCE = "efficientnet_b0"
 DEFAULT_RESOLUTION = 224
@@ -46,6 +47,7 @@ class Study:
     reward: RewardConfig
     resolution: int = DEFAULT_RESOLUTION
     reference: str = FALLBACK_REFERENCE
+    space: str = DEFAULT_SPACE
 
     @property
     def complete(self) -> pd.DataFrame:
@@ -188,6 +190,7 @@ def load_study(
         reward=reward_config(settings, target_flops, w),
         resolution=int(settings.get("resolution") or DEFAULT_RESOLUTION),
         reference=str(settings.get("reference") or _reference_of(frame)),
+        space=str(settings.get("space") or DEFAULT_SPACE),
     )
 
 
