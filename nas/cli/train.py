@@ -41,6 +41,7 @@ def build_parser(prog: str = PROG) -> Parser:
     parser.add_argument(
         "arch",
         nargs="?",
+        metavar="ARCH",
         help="best.json of a search, b<phi>.json of a family, a baseline name or an "
         "architecture string (not with --resume)",
     )
@@ -99,11 +100,11 @@ def run_from_args(args: Any) -> TrainRun:
     if args.resume is not None:
         return _resumed(args.resume)
     if args.arch is None:
-        raise ConfigError("arch", None, "name what to train (or give {resume})")
+        raise ConfigError(None, None, "name what to train as ARCH (or give {resume})")
     try:
         arch = resolve_arch(args.arch)
-    except (ValueError, FileNotFoundError) as error:
-        raise ConfigError("arch", args.arch, str(error)) from None
+    except (ValueError, FileNotFoundError) as error:  # ARCH is positional: no --arch to name
+        raise ValueError(f"ARCH={args.arch!r} is invalid: {error}") from None
     check_dataset(args.dataset)
     native = image_size_of(args.dataset, args.image_size)
     max_size = args.max_size or native

@@ -140,4 +140,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
 def test_an_unknown_architecture_is_one_line_and_exit_2(tmp_path, capsys):
     code = run(main, PROG, ["resnet50", "--out", str(tmp_path), "--no-progress"])
     err = capsys.readouterr().err
-    assert code == 2 and "--arch='resnet50' is invalid" in err and len(err.splitlines()) == 1
+    assert code == 2 and "ARCH='resnet50' is invalid" in err and len(err.splitlines()) == 1
+
+
+def test_a_missing_architecture_is_one_line_and_exit_2(tmp_path, capsys):
+    code = run(main, PROG, ["--out", str(tmp_path), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and "name what to train as ARCH" in err and len(err.splitlines()) == 1
