@@ -605,6 +605,34 @@ def render(plan: Plan, frame: pd.DataFrame, b0: pd.Series | None) -> str:
     return "\n".join(lines)
 
 
+def proxy_progress(plan: Plan) -> str:
+    """Does each sampler climb the reward it sees? Per run, from its study's trials.csv: the best
+    proxy reward and the mean proxy reward of the first and the second half of its trials (B0
+    and failed trials left out). Runs of one seed share the held-out split and the training
+    seed, so their proxy rewards compare; across seeds they do not."""
+    half = plan.trials // 2
+    lines = [f"\nproxy reward per run (its trials.csv, B0 left out; first half: trials < {half}):"]
+    for sampler, seed in plan.runs:
+        path = Path(plan.search_config(sampler, seed).folder) / "trials.csv"
+        if not path.exists():
+            continue
+        trials = pd.read_csv(path)
+        done = trials[(trials["state"] == "COMPLETE") & trials["reference"].isna()]
+        if done.empty:
+            continue
+        first = done[done["number"] < half]["reward"]
+        second = done[done["number"] >= half]["reward"]
+
+        def mean(values: pd.Series) -> str:
+            return f"{values.mean():.4f}" if len(values) else "-"
+
+        lines.append(
+            f"  {sampler:<10} seed {seed}  best {done['reward'].max():.4f}  first half "
+            f"{mean(first)}  second half {mean(second)}  ({len(done)} trials)"
+        )
+    return "\n".join(lines) if len(lines) > 1 else ""
+
+
 def csv_frame(frame: pd.DataFrame, b0: pd.Series | None) -> pd.DataFrame:
     return frame if b0 is None else pd.concat([frame, b0.to_frame().T], ignore_index=True)
 
@@ -688,6 +716,7 @@ def main(argv: list[str] | None = None) -> int:
         frame, b0 = table(plan, read_log(plan.runs_log))
         say("")
         say(render(plan, frame, b0))
+        say(proxy_progress(plan))
         if not args.from_log:
             say(f"{trained} retrain(s) this time; {time.perf_counter() - start:.0f} s in all")
         if args.csv:

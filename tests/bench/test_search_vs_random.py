@@ -10,6 +10,7 @@ import io
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import baselines
@@ -109,6 +110,22 @@ def test_the_bench_searches_retrains_and_logs(bench, first):
     assert "median per sampler" in out and "beats B0" in out
     table = rows(folder / "table.csv")
     assert [r["sampler"] for r in table] == ["random", "tpe", "reference"]
+
+
+def test_the_proxy_block_reads_each_study(bench, first):
+    """Per run: the best proxy reward of its non-reference trials and the halves' means."""
+    folder, out = first
+    for sampler in ("random", "tpe"):
+        trials = pd.read_csv(folder / "results" / f"synthetic-{sampler}-seed0" / "trials.csv")
+        done = trials[(trials["state"] == "COMPLETE") & trials["reference"].isna()]
+        first_half = done[done["number"] < 1]["reward"]  # 3 trials: the half is 1
+        second_half = done[done["number"] >= 1]["reward"]
+        assert first_half.empty  # trial 0 is B0
+        line = (
+            f"  {sampler:<10} seed 0  best {done['reward'].max():.4f}  first half -  "
+            f"second half {second_half.mean():.4f}  ({len(done)} trials)"
+        )
+        assert line in out.splitlines()
 
 
 def test_a_second_invocation_trains_nothing_and_prints_the_same_table(bench, first, monkeypatch):
