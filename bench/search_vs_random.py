@@ -16,15 +16,17 @@ images seen (``ProxyConfig.yardstick``: more distinct images first, then more ep
 proxy seed 1000 + i for yardstick seed i, so every network retrained with one yardstick seed
 sees the same held-out images and the same batches (common random numbers) and none is scored on
 the split its search chose it by. Prints a row per run, B0's row, the median yardstick accuracy
-and reward per sampler, and whether each sampler's best winner within B0's FLOPs (at the
-search's 224 px deployment shape) beats B0's yardstick accuracy.
+and reward per sampler, each sampler's winner against random search's winner of the same seed,
+whether each sampler's best winner within B0's FLOPs (at the search's 224 px deployment shape)
+beats B0's yardstick accuracy, and, from each study's trials.csv, whether the sampler climbed the
+proxy reward it saw (its best, and the mean of the first and of the second half of its trials).
 
 Resuming: ``run_search`` resumes a study that exists, so a killed bench finishes the running
 search where it stopped (finished trials kept). Each finished retrain is appended to the run
 log ``--runs`` as it ends, one row per run and yardstick seed; a run already in the log with the
 same recipe (the search's settings and the yardstick's) is neither searched nor retrained again,
 and a winner already retrained for another run is reused (its row copied). ``--from-log`` prints
-the table from the log alone, searching and training nothing: safe beside a bench still running.
+the table from the log (and the studies' trials.csv), searching and training nothing: safe beside a bench still running.
 A run that fails is reported, the others go on, and the bench exits 1 after the table.
 
 ``--jobs N`` runs N runs at once in separate processes (torch threads: the cores / N). On two
@@ -567,6 +569,7 @@ def render(plan: Plan, frame: pd.DataFrame, b0: pd.Series | None) -> str:
                 f"({len(own)} run(s); proxy accuracy "
                 f"{statistics.median(own['proxy_accuracy']):.2%})"
             )
+    lines.extend(against_random(plan, frame))
     if b0 is not None and len(frame):
         limit = float(b0["flops"])
         lines.append(
@@ -603,6 +606,31 @@ def render(plan: Plan, frame: pd.DataFrame, b0: pd.Series | None) -> str:
         f"{search.resolution} px"
     )
     return "\n".join(lines)
+
+
+def against_random(plan: Plan, frame: pd.DataFrame) -> list[str]:
+    """Each sampler's winner against random search's winner of the same seed (same held-out
+    split, same training seed): the yardstick accuracy's difference, seed by seed."""
+    accuracy = {
+        (row["sampler"], int(row["seed"])): row["yardstick_accuracy"] for _, row in frame.iterrows()
+    }
+    lines = []
+    for sampler in (s for s in plan.samplers if s != "random"):
+        gaps = {
+            seed: accuracy[sampler, seed] - accuracy["random", seed]
+            for seed in plan.seeds
+            if (sampler, seed) in accuracy and ("random", seed) in accuracy
+        }
+        if gaps:
+            wins = sum(gap > 0 for gap in gaps.values())
+            each = ", ".join(f"seed {seed} {gap:+.2%}" for seed, gap in gaps.items())
+            lines.append(
+                f"  {sampler:<10} beats random in {wins} of {len(gaps)} seed(s): {each}; "
+                f"median {statistics.median(gaps.values()):+.2%}"
+            )
+    if not lines:
+        return []
+    return ["\nagainst random search's winner of the same seed (yardstick accuracy):", *lines]
 
 
 def proxy_progress(plan: Plan) -> str:

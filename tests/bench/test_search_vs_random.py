@@ -128,6 +128,18 @@ def test_the_proxy_block_reads_each_study(bench, first):
         assert line in out.splitlines()
 
 
+def test_the_search_is_set_against_random_seed_by_seed(bench, first):
+    folder, out = first
+    table = pd.read_csv(folder / "table.csv")
+    accuracy = dict(zip(table["sampler"], table["yardstick_accuracy"], strict=True))
+    gap = accuracy["tpe"] - accuracy["random"]
+    line = (
+        f"  tpe        beats random in {int(gap > 0)} of 1 seed(s): seed 0 {gap:+.2%}; "
+        f"median {gap:+.2%}"
+    )
+    assert line in out.splitlines()
+
+
 def test_a_second_invocation_trains_nothing_and_prints_the_same_table(bench, first, monkeypatch):
     folder, out = first
     before = (folder / "runs.csv").read_text()
