@@ -26,8 +26,9 @@ search where it stopped (finished trials kept). Each finished retrain is appende
 log ``--runs`` as it ends, one row per run and yardstick seed; a run already in the log with the
 same recipe (the search's settings and the yardstick's) is neither searched nor retrained again,
 and a winner already retrained for another run is reused (its row copied). ``--from-log`` prints
-the table from the log (and the studies' trials.csv), searching and training nothing: safe beside a bench still running.
-A run that fails is reported, the others go on, and the bench exits 1 after the table.
+the table from the log (and the studies' trials.csv), searching and training nothing: safe beside
+a bench still running. A run that fails is reported, the others go on, and the bench exits 1
+after the table.
 
 ``--jobs N`` runs N runs at once in separate processes (torch threads: the cores / N). On two
 cores one at a time is fastest. The thread count changes the order of floating-point sums, so a
@@ -725,7 +726,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--dry-run", action="store_true", help="print the plan and exit")
     parser.add_argument(
-        "--from-log", action="store_true", help="print the table from --runs alone, train nothing"
+        "--from-log",
+        action="store_true",
+        help="print the table from --runs and the studies, train nothing",
     )
     add_proxy_arguments(parser)
     parser.set_defaults(dataset="cifar10")
