@@ -592,7 +592,7 @@ def render(plan: Plan, frame: pd.DataFrame, b0: pd.Series | None) -> str:
                 f"  {sampler:<10} {verdict}: best winner seed {best['seed']} "
                 f"{best['yardstick_accuracy']:.2%} at {best['flops'] / 1e6:.1f}M FLOPs "
                 f"({best['yardstick_accuracy'] - b0['yardstick_accuracy']:+.2%}); {beats} of "
-                f"{len(own)} winners beat B0, {len(within)} within its FLOPs"
+                f"its {len(own)} winners beat B0 within its FLOPs"
             )
     search = plan.search_config(*plan.runs[0])
     yardstick = plan.yardstick(0)

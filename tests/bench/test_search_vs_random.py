@@ -140,6 +140,18 @@ def test_the_search_is_set_against_random_seed_by_seed(bench, first):
     assert line in out.splitlines()
 
 
+def test_the_winners_are_set_against_b0_within_its_flops(bench, first):
+    folder, out = first
+    table = pd.read_csv(folder / "table.csv")
+    b0 = table[table["sampler"] == "reference"].iloc[0]
+    for sampler in ("random", "tpe"):
+        own = table[table["sampler"] == sampler]
+        beats = own[
+            (own["flops"] <= b0["flops"]) & (own["yardstick_accuracy"] > b0["yardstick_accuracy"])
+        ]
+        assert f"{len(beats)} of its 1 winners beat B0 within its FLOPs" in out
+
+
 def test_a_second_invocation_trains_nothing_and_prints_the_same_table(bench, first, monkeypatch):
     folder, out = first
     before = (folder / "runs.csv").read_text()
