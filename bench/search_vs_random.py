@@ -642,11 +642,12 @@ def proxy_progress(plan: Plan) -> str:
     half = plan.trials // 2
     lines = [f"\nproxy reward per run (its trials.csv, B0 left out; first half: trials < {half}):"]
     for sampler, seed in plan.runs:
-        path = Path(plan.search_config(sampler, seed).folder) / "trials.csv"
-        if not path.exists():
+        try:
+            trials = results.load(plan.search_config(sampler, seed).folder)
+        except FileNotFoundError:  # not started yet
             continue
-        trials = pd.read_csv(path)
-        done = trials[(trials["state"] == "COMPLETE") & trials["reference"].isna()]
+        done = results.complete(trials)
+        done = done[done["reference"] == ""]  # load() leaves "" where no reference
         if done.empty:
             continue
         first = done[done["number"] < half]["reward"]
