@@ -1,4 +1,5 @@
-"""Reading an architecture given as a baseline name, an architecture string or a JSON file."""
+"""Reading an architecture given as a baseline name, an architecture string, a NAS-Bench-Macro
+key (``nb-macro:22212220``) or a JSON file."""
 
 from __future__ import annotations
 
@@ -6,14 +7,20 @@ import json
 from pathlib import Path
 
 import baselines
+from search_spaces import nb_macro
 from search_spaces.spec import ArchSpec, decode, from_dict
+
+NB_MACRO_PREFIX = f"{nb_macro.NAME}:"  # nb-macro:KEY names a network of NAS-Bench-Macro's space
 
 
 def resolve_arch(text: str) -> ArchSpec:
-    """An ArchSpec from a baseline name, an architecture string, or a .json file holding an
-    ArchSpec (or an object with an ``arch`` field holding one, such as a search's best.json)."""
+    """An ArchSpec from a baseline name, an architecture string, ``nb-macro:KEY``, or a .json
+    file holding an ArchSpec (or an object with an ``arch`` field holding one, such as a
+    search's best.json)."""
     if text in baselines.names():
         return baselines.get(text)
+    if text.startswith(NB_MACRO_PREFIX):
+        return nb_macro.arch(text[len(NB_MACRO_PREFIX) :])
     if text.endswith(".json"):
         path = Path(text)
         if not path.is_file():
@@ -32,5 +39,6 @@ def resolve_arch(text: str) -> ArchSpec:
         return decode(text)
     raise ValueError(
         f"{text!r} is neither a baseline ({', '.join(baselines.names())}), an "
-        "architecture string (stem...-res...) nor a .json file"
+        "architecture string (stem...-res...), a NAS-Bench-Macro key (nb-macro:22212220) nor a "
+        ".json file"
     )

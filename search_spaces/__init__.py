@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from search_spaces import nb_macro
 from search_spaces.mnasnet import MnasSpace
+from search_spaces.nb_macro import NbMacroSpace
 from search_spaces.rounding import round_channels
 from search_spaces.rules import (
     FamilyMember,
@@ -22,7 +24,13 @@ from search_spaces.rules import (
     round_resolution,
     scale,
 )
-from search_spaces.spaces import DEFAULT_SPACE, SPACES, efficientnet_v2_space, make_space
+from search_spaces.spaces import (
+    DEFAULT_SPACE,
+    SPACES,
+    SPACES_WITH_REFERENCE,
+    efficientnet_v2_space,
+    make_space,
+)
 from search_spaces.spec import (
     ArchSpec,
     BlockSpec,
@@ -53,12 +61,14 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_SPACE",
     "SPACES",
+    "SPACES_WITH_REFERENCE",
     "ArchNet",
     "ArchSpec",
     "BlockSpec",
     "FamilyMember",
     "LayerSpec",
     "MnasSpace",
+    "NbMacroSpace",
     "build_model",
     "compound",
     "decode",
@@ -71,6 +81,7 @@ __all__ = [
     "grid_points",
     "layer_plan",
     "make_space",
+    "nb_macro",
     "round_channels",
     "round_filters",
     "round_repeats",

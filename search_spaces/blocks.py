@@ -182,10 +182,27 @@ def fused_mbconv(
     return nn.Sequential(*layers)
 
 
+def identity(
+    in_channels: int,
+    out_channels: int,
+    kernel: int,
+    stride: int,
+    expansion: int,
+    se_ratio: float,
+    activation: str,
+) -> nn.Sequential:
+    """The input passed on: nothing where stride and channels stay, else a 1x1 projection conv
+    with the stride and BatchNorm, without activation (NAS-Bench-Macro's skip choice)."""
+    if stride == 1 and in_channels == out_channels:
+        return nn.Sequential()
+    return nn.Sequential(ConvBnAct(in_channels, out_channels, 1, stride))
+
+
 # Each op's body builder. "ds" and "conv" are the expansion-1 cases of the two MBConv forms.
 BODY_BUILDERS = {
     "mbconv": mbconv,
     "ds": mbconv,
     "fused_mbconv": fused_mbconv,
     "conv": fused_mbconv,
+    "identity": identity,
 }

@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from search_spaces.rounding import round_channels
-from search_spaces.spec import KERNELS, OPS, OPS_WITH_EXPANSION, ArchSpec, BlockSpec, encode
+from search_spaces.spec import (
+    KERNELS,
+    MNASNET_OPS,
+    OPS_WITH_EXPANSION,
+    ArchSpec,
+    BlockSpec,
+    encode,
+)
 
 # Choice names of one block, in the order they are suggested. "expansion" is conditional.
 CHOICE_NAMES: tuple[str, ...] = (
@@ -79,7 +86,7 @@ class MnasSpace:
     """Per-block choices around ``reference`` (an ArchSpec: ``baselines.get(name)``)."""
 
     reference: ArchSpec
-    ops: tuple[str, ...] = OPS
+    ops: tuple[str, ...] = MNASNET_OPS
     kernels: tuple[int, ...] = (3, 5)
     expansions: tuple[int, ...] = (1, 3, 6)
     se_ratios: tuple[float, ...] = (0.0, 0.25)
@@ -94,7 +101,12 @@ class MnasSpace:
         set_(
             self,
             "ops",
-            _as_choices("ops", self.ops, lambda v: v in OPS, f"must be one of {', '.join(OPS)}"),
+            _as_choices(
+                "ops",
+                self.ops,
+                lambda v: v in MNASNET_OPS,
+                f"must be one of {', '.join(MNASNET_OPS)}",
+            ),
         )
         set_(
             self,

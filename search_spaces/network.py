@@ -9,7 +9,6 @@ from search_spaces.blocks import BODY_BUILDERS, ConvBnAct, ResidualLayer
 from search_spaces.spec import ArchSpec, layer_plan
 
 STEM_KERNEL = 3
-STEM_STRIDE = 2
 
 
 class ArchNet(nn.Module):
@@ -21,7 +20,11 @@ class ArchNet(nn.Module):
         super().__init__()
         self.arch = arch
         self.stem = ConvBnAct(
-            in_channels, arch.stem_channels, STEM_KERNEL, STEM_STRIDE, activation=arch.activation
+            in_channels,
+            arch.stem_channels,
+            STEM_KERNEL,
+            arch.stem_stride,
+            activation=arch.activation,
         )
         plan = layer_plan(arch)
         stages: list[nn.Module] = []

@@ -11,6 +11,13 @@ between a stem token and the head, activation and resolution tokens, all joined 
 
 Stage keys: ``r`` repeats, ``k`` kernel, ``s`` stride, ``e`` expansion (``ir`` and ``er`` only),
 ``c`` output channels, ``se`` squeeze-excite ratio (absent means 0), ``noskip`` for no residual.
+A stem of stride 1 (small inputs such as CIFAR's 32x32) is written ``stem32s1``; stride 2, the
+ImageNet stem, is the default and is written ``stem32``.
+
+The ``id`` op is a layer that passes its input on: a plain identity where its stride is 1 and its
+channels do not change, else a 1x1 projection conv with that stride and BatchNorm (no
+activation), as NAS-Bench-Macro's skip choice is. It has kernel 1, no expansion, no
+squeeze-excite and no residual of its own (``id_r1_k1_s2_c64_noskip``).
 """
 
 from __future__ import annotations
@@ -27,13 +34,17 @@ OP_TOKENS: dict[str, str] = {
     "fused_mbconv": "er",  # EfficientNetV2 "edge residual": kxk expand conv, SE, 1x1 project
     "ds": "ds",  # depthwise-separable: kxk depthwise, SE, 1x1 project
     "conv": "cn",  # regular kxk conv
+    "identity": "id",  # the input passed on (a 1x1 projection where stride or channels change)
 }
 TOKEN_OPS: dict[str, str] = {token: op for op, token in OP_TOKENS.items()}
 OPS: tuple[str, ...] = tuple(OP_TOKENS)
 OPS_WITH_EXPANSION: frozenset[str] = frozenset({"mbconv", "fused_mbconv"})
+# The ops of the MnasNet space (an identity layer is not one of its choices).
+MNASNET_OPS: tuple[str, ...] = ("mbconv", "fused_mbconv", "ds", "conv")
 ACTIVATIONS: tuple[str, ...] = ("silu", "relu", "relu6", "hardswish")
 KERNELS: tuple[int, ...] = (1, 3, 5, 7, 9)
 STRIDES: tuple[int, ...] = (1, 2)
+STEM_STRIDES: tuple[int, ...] = (1, 2)
 
 
 def _is_int(value: Any) -> bool:
@@ -102,6 +113,11 @@ class BlockSpec:
             "must be a number from 0 to 1",
         )
         _require(isinstance(self.skip, bool), own, "skip", self.skip, "must be True or False")
+        if self.op == "identity":
+            rule = "an identity layer has kernel 1, no squeeze-excite and no residual of its own"
+            _require(self.kernel == 1, own, "kernel", self.kernel, rule)
+            _require(self.se_ratio == 0, own, "se_ratio", self.se_ratio, rule)
+            _require(not self.skip, own, "skip", self.skip, rule)
         _require(
             _is_int(self.out_channels) and self.out_channels >= 1,
             own,
@@ -128,6 +144,7 @@ class ArchSpec:
     head_channels: int
     activation: str = "silu"
     resolution: int = 224
+    stem_stride: int = 2  # 1 for small inputs (CIFAR's 32x32), as NAS-Bench-Macro's stem
 
     def __post_init__(self) -> None:
         own = "ArchSpec"
@@ -169,6 +186,13 @@ class ArchSpec:
             "resolution",
             self.resolution,
             "must be an integer from 8 to 4096",
+        )
+        _require(
+            self.stem_stride in STEM_STRIDES and _is_int(self.stem_stride),
+            own,
+            "stem_stride",
+            self.stem_stride,
+            "must be 1 or 2",
         )
         object.__setattr__(self, "stages", tuple(self.stages))
 
@@ -243,8 +267,9 @@ def encode_block(block: BlockSpec) -> str:
 def encode(arch: ArchSpec) -> str:
     """The architecture's one string; ``decode(encode(a)) == a``."""
     stages = "-".join(encode_block(stage) for stage in arch.stages)
+    stem_stride = "" if arch.stem_stride == 2 else f"s{arch.stem_stride}"
     return (
-        f"stem{arch.stem_channels}-{stages}-head{arch.head_channels}"
+        f"stem{arch.stem_channels}{stem_stride}-{stages}-head{arch.head_channels}"
         f"-{arch.activation}-res{arch.resolution}"
     )
 
@@ -316,7 +341,15 @@ def decode(text: str) -> ArchSpec:
             f"bad architecture string {text!r}: expected "
             "stem<c>-<stage>[-<stage>...]-head<c>-<activation>-res<pixels>"
         )
-    stem = _decode_prefixed(tokens[0], "stem")
+    stem_token, stem_stride = tokens[0], 2
+    if stem_token.startswith("stem") and "s" in stem_token[4:]:
+        stem_token, _, stride_text = stem_token.rpartition("s")
+        stem_stride = _parse_int(tokens[0], stride_text, "the stem's stride")
+        if stem_stride != 1:
+            raise ValueError(
+                f"bad token {tokens[0]!r}: the stem's stride is written s1 or left out (stride 2)"
+            )
+    stem = _decode_prefixed(stem_token, "stem")
     stages = tuple(decode_block(token) for token in tokens[1:-3])
     head = _decode_prefixed(tokens[-3], "head")
     activation = tokens[-2]
@@ -326,7 +359,7 @@ def decode(text: str) -> ArchSpec:
         )
     resolution = _decode_prefixed(tokens[-1], "res")
     try:
-        return ArchSpec(stem, stages, head, activation, resolution)
+        return ArchSpec(stem, stages, head, activation, resolution, stem_stride)
     except ValueError as error:
         raise ValueError(f"bad architecture string {text!r}: {error}") from None
 

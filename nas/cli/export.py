@@ -65,8 +65,8 @@ def build_parser(prog: str = PROG) -> Parser:
         "--num-classes",
         type=int,
         default=None,
-        help=f"classifier outputs (default: {DEFAULT_NUM_CLASSES}; with --checkpoint or "
-        "--train: theirs)",
+        help=f"classifier outputs (default: {DEFAULT_NUM_CLASSES}, or 10 for a NAS-Bench-Macro "
+        "network; with --checkpoint or --train: theirs)",
     )
     parser.add_argument(
         "--in-channels",

@@ -19,7 +19,16 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 import baselines
 from nas.cli.common import Parser, add_proxy_arguments, proxy_from_args, run
-from nas.fidelity import DEFAULT_REFERENCE, PLOT_FILE, FidelityConfig, run_fidelity, summary
+from nas.fidelity import (
+    DEFAULT_REFERENCE,
+    PLOT_FILE,
+    FidelityConfig,
+    run_fidelity,
+    run_truth_check,
+    summary,
+    truth_summary,
+)
+from nas.fidelity.config import FIDELITY_SPACES, TRUTH_TABLE
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W
 
 PROG = "python -m nas.fidelity"
@@ -66,6 +75,24 @@ def build_parser(prog: str = PROG) -> Parser:
     group = parser.add_argument_group("the check")
     group.add_argument(
         "--networks", type=int, default=16, help="networks trained, the reference included"
+    )
+    group.add_argument(
+        "--space",
+        choices=FIDELITY_SPACES,
+        default="mnasnet",
+        help="mnasnet: the reference and samples of the space around it; nb-macro: "
+        "NAS-Bench-Macro's networks (half from the top quartile of the truth), with --truth "
+        "table and --dataset cifar10",
+    )
+    group.add_argument(
+        "--truth",
+        choices=(TRUTH_TABLE,),
+        default=None,
+        help="table: rank the proxy against NAS-Bench-Macro's 50-epoch accuracies; no yardstick "
+        "is trained",
+    )
+    group.add_argument(
+        "--table", default=None, help="--truth table: the table's file (default: the copy shipped)"
     )
     group.add_argument(
         "--reference",
@@ -142,6 +169,9 @@ def build_parser(prog: str = PROG) -> Parser:
 
 CHECK_FIELDS = (
     "networks",
+    "space",
+    "truth",
+    "table",
     "reference",
     "factor",
     "yardstick_images_seen",
@@ -166,16 +196,21 @@ def config_from_args(args: Any) -> FidelityConfig:
 def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     args = build_parser(prog).parse_args(argv)
     config = config_from_args(args)
+    truth = config.truth is not None
     with logging_redirect_tqdm(loggers=[logging.getLogger("nas")]):
-        result = run_fidelity(config, progress=RunProgress)
-    print(summary(result))
+        if truth:
+            result = run_truth_check(config, progress=RunProgress)
+        else:
+            result = run_fidelity(config, progress=RunProgress)
+    print(truth_summary(result) if truth else summary(result))
     written = [path.name for path in result.files]
     if not args.no_plot:
         from nas.report.canvas import PlotsUnavailable
-        from nas.report.fidelity import fidelity_figure
+        from nas.report.fidelity import fidelity_figure, truth_figure
 
         try:
-            fidelity_figure(result, result.folder / PLOT_FILE)
+            draw = truth_figure if truth else fidelity_figure
+            draw(result, result.folder / PLOT_FILE)
             written.append(PLOT_FILE)
         except PlotsUnavailable as error:
             print(f"no plot: {error}")

@@ -16,6 +16,7 @@ COMMANDS = {
     "export": ("nas.cli.export", "timm strings and weights, ONNX, checkpoint folders"),
     "cost": ("nas.cli.cost", "params, FLOPs and latency of networks"),
     "fidelity": ("nas.cli.fidelity", "does the proxy rank networks as longer training would?"),
+    "compare": ("nas.cli.compare", "samplers against NAS-Bench-Macro's table of true accuracies"),
     "train": ("nas.cli.train", "full training with progressive learning, then the test accuracy"),
 }
 

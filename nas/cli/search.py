@@ -16,9 +16,9 @@ from nas.cli.progress import TrialProgress
 from nas.proxy import PRESETS
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W
 from nas.search import PRUNERS, SAMPLERS, SearchConfig, dry_run, run_search, status, summary
-from nas.search.config import DEFAULT_REFERENCE, REWARDS
+from nas.search.config import DEFAULT_REFERENCE, OBJECTIVES, REWARDS
 from nas.study.storage import HEARTBEAT_SECONDS
-from search_spaces import DEFAULT_SPACE, SPACES
+from search_spaces import DEFAULT_SPACE, SPACES, nb_macro
 
 PROG = "python -m nas.search"
 
@@ -37,8 +37,9 @@ def build_parser(prog: str = PROG) -> Parser:
     group.add_argument(
         "--target-flops",
         type=float,
-        default=DEFAULT_TARGET_FLOPS,
-        help="T, in multiply-adds at the deployment shape",
+        default=None,
+        help=f"T, in multiply-adds at the deployment shape (default {DEFAULT_TARGET_FLOPS:g}; "
+        f"nb-macro: {nb_macro.TARGET_FLOPS:g})",
     )
     group.add_argument(
         "--reward",
@@ -73,8 +74,9 @@ def build_parser(prog: str = PROG) -> Parser:
     group.add_argument(
         "--resolution",
         type=int,
-        default=224,
-        help="deployment input size that FLOPs are priced at (3 channels, 1000 classes)",
+        default=None,
+        help="deployment input size that FLOPs are priced at (default 224 px, 3 channels, 1000 "
+        "classes; nb-macro: 32 px, 10 classes)",
     )
     group = parser.add_argument_group("search space")
     group.add_argument(
@@ -88,7 +90,27 @@ def build_parser(prog: str = PROG) -> Parser:
         choices=SPACES,
         default=DEFAULT_SPACE,
         help="mnasnet: every op, expansion {1, 3, 6}; v2: EfficientNetV2's {MBConv, "
-        "Fused-MBConv}, expansion {1, 4, 6}; both kernel {3, 5}",
+        "Fused-MBConv}, expansion {1, 4, 6}; both kernel {3, 5} around --reference; nb-macro: "
+        "NAS-Bench-Macro's 6,561 networks for 32x32 inputs (CIFAR-10), true accuracies known",
+    )
+    group.add_argument(
+        "--objective",
+        choices=OBJECTIVES,
+        default="train",
+        help="train: each candidate trains on the proxy; table: no training, a candidate's "
+        "accuracy is looked up in the space's table of true accuracies (nb-macro)",
+    )
+    group.add_argument(
+        "--noise-sd",
+        type=float,
+        default=None,
+        help="--objective table: see the table's mean accuracy plus Gaussian noise of this sd "
+        "(a fraction: 0.01 is 1 point) instead of one of its runs (chosen by --seed)",
+    )
+    group.add_argument(
+        "--table",
+        default=None,
+        help="--objective table: the table's JSON file (default: the copy shipped)",
     )
     group.add_argument(
         "--no-reference",
@@ -101,8 +123,8 @@ def build_parser(prog: str = PROG) -> Parser:
         "--sampler",
         default="tpe",
         choices=SAMPLERS,
-        help="tpe (multivariate), random, nsga2 (accuracy and FLOPs), evolution "
-        "(regularized evolution)",
+        help="tpe (multivariate, grouped), tpe-univariate (independent TPE), random, nsga2 "
+        "(accuracy and FLOPs), evolution (regularized evolution)",
     )
     group.add_argument(
         "--pruner",

@@ -19,7 +19,7 @@ from torch import nn
 from nas.logs import quiet
 from nas.runtime import torch_threads as _threads
 from search_spaces.blocks import effective_kernel, squeeze_channels
-from search_spaces.network import STEM_KERNEL, STEM_STRIDE, build_model
+from search_spaces.network import STEM_KERNEL, build_model
 from search_spaces.spec import ArchSpec, LayerSpec, layer_plan
 
 
@@ -76,7 +76,10 @@ class _Tally:
     def layer(self, layer: LayerSpec, in_size: int, out_size: int) -> None:
         cin, cout, k, se = layer.in_channels, layer.out_channels, layer.kernel, layer.se_ratio
         squeeze = squeeze_channels(cin, se)
-        if layer.op in ("mbconv", "ds"):
+        if layer.op == "identity":
+            if layer.stride != 1 or cin != cout:  # the 1x1 projection
+                self.conv_bn(cin, cout, 1, in_size, out_size)
+        elif layer.op in ("mbconv", "ds"):
             mid = cin * layer.expansion
             if layer.expansion != 1:
                 self.conv_bn(cin, mid, 1, in_size, in_size)
@@ -98,7 +101,7 @@ class _Tally:
 
 def _tally(arch: ArchSpec, resolution: int, in_channels: int, num_classes: int) -> _Tally:
     tally = _Tally()
-    size = _conv_out(resolution, STEM_KERNEL, STEM_STRIDE)
+    size = _conv_out(resolution, STEM_KERNEL, arch.stem_stride)
     tally.conv_bn(in_channels, arch.stem_channels, STEM_KERNEL, resolution, size)
     for layer in layer_plan(arch):
         out_size = _conv_out(size, layer.kernel, layer.stride)

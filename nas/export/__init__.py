@@ -16,6 +16,7 @@ from nas.export.network import (
     DEFAULT_NUM_CLASSES,
     Network,
     checkpoint_network,
+    default_num_classes,
     trained_network,
     untrained_network,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "block_string",
     "check_onnx",
     "checkpoint_network",
+    "default_num_classes",
     "export_onnx",
     "export_pytorch",
     "export_timm",

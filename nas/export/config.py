@@ -21,7 +21,8 @@ class ExportConfig:
     format: str = "timm"
     out: str | None = None
     checkpoint: str | None = None
-    num_classes: int | None = None  # None: 1000, or the checkpoint's or the dataset's
+    num_classes: int | None = None  # None: 1000 (a NAS-Bench-Macro network: 10), or the
+    # checkpoint's or the dataset's
     in_channels: int | None = None
     seed: int = 0  # the initial weights
     proxy: ProxyConfig | None = None  # set: train on the proxy data first

@@ -13,10 +13,10 @@ from nas.errors import JobFailed
 from nas.proxy import ProxyConfig, resolve_device
 from nas.train import TrainingFailed, build_for, checkpoint, train
 from nas.train.checkpoint import CheckpointInfo
-from search_spaces import ArchSpec, build_model
+from search_spaces import ArchSpec, NbMacroSpace, build_model, nb_macro
 from search_spaces.network import ArchNet
 
-DEFAULT_NUM_CLASSES = 1000
+DEFAULT_NUM_CLASSES = 1000  # ImageNet's; a NAS-Bench-Macro network's default is its 10
 DEFAULT_IN_CHANNELS = 3
 
 
@@ -40,14 +40,26 @@ class Network:
         )
 
 
+def default_num_classes(arch: ArchSpec) -> int:
+    """The classes ``arch`` is exported with unless told: 10 for a network of NAS-Bench-Macro's
+    space (the table's networks are CIFAR-10 classifiers), else 1000."""
+    if arch.resolution == nb_macro.RESOLUTION and arch in NbMacroSpace():
+        return nb_macro.NUM_CLASSES
+    return DEFAULT_NUM_CLASSES
+
+
 def untrained_network(
     arch: ArchSpec,
-    num_classes: int = DEFAULT_NUM_CLASSES,
+    num_classes: int | None = None,
     in_channels: int = DEFAULT_IN_CHANNELS,
     seed: int = 0,
     label: str = "architecture",
 ) -> Network:
-    """``arch`` freshly initialised (seeded); its info records no input normalisation."""
+    """``arch`` freshly initialised (seeded) for ``arch.resolution`` pixels and
+    ``num_classes`` (None: ``default_num_classes(arch)``); its info records no input
+    normalisation."""
+    if num_classes is None:
+        num_classes = default_num_classes(arch)
     with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
         torch.manual_seed(seed)
         model = build_model(arch, num_classes=num_classes, in_channels=in_channels).eval()

@@ -1,8 +1,8 @@
 """Running one export: the network ``ExportConfig`` names, written in its format, and the lines
 that say what was written (for timm: a Python script).
 
-The network is ARCH (a baseline name, an architecture string or a .json file) freshly
-initialised, ARCH trained on the proxy data first (``config.proxy``), or a checkpoint's
+The network is ARCH (a baseline name, an architecture string, ``nb-macro:KEY`` or a .json file)
+freshly initialised, ARCH trained on the proxy data first (``config.proxy``), or a checkpoint's
 (``config.checkpoint``).
 """
 
@@ -13,7 +13,6 @@ from nas.errors import JobFailed
 from nas.export.config import ExportConfig
 from nas.export.network import (
     DEFAULT_IN_CHANNELS,
-    DEFAULT_NUM_CLASSES,
     Network,
     checkpoint_network,
     trained_network,
@@ -36,7 +35,7 @@ def prepare_network(config: ExportConfig) -> Network:
         return trained_network(arch, config.proxy, label)
     return untrained_network(
         arch,
-        num_classes=config.num_classes or DEFAULT_NUM_CLASSES,
+        num_classes=config.num_classes,  # None: 1000, or 10 for a NAS-Bench-Macro network
         in_channels=config.in_channels or DEFAULT_IN_CHANNELS,
         seed=config.seed,
         label=label,

@@ -1,8 +1,9 @@
 """ArchSpec <-> timm's EfficientNet block strings, and our weights under timm's names.
 
 timm builds the very same network from them. ``to_timm(arch)`` gives the nested list that
-``timm.models._efficientnet_builder.decode_arch_def`` takes, one list of one string per stage,
-plus the stem, head and activation settings for ``timm.models.efficientnet.EfficientNet``;
+``timm.models._efficientnet_builder.decode_arch_def`` takes, one list of one string per stage
+(none for a stage of plain identities), plus the stem, head and activation settings for
+``timm.models.efficientnet.EfficientNet``;
 ``from_timm`` reads them back. The mapping follows timm's builder and blocks (checked against
 timm 1.0's source):
 
@@ -17,11 +18,23 @@ timm 1.0's source):
   is False: it divides the ratio by the expansion and applies it to the expanded width), as we
   do, but rounds where we truncate; timm also rounds an expanded width to a multiple of 8.
   ``to_timm`` checks every layer and refuses a network timm would build differently.
+- ``identity``: where its stride is 1 and its channels stay, it has nothing to build and is left
+  out of the arch_def (a stage of such layers disappears; the weight names follow). Else it is a
+  1x1 conv + BatchNorm without activation: ``cn_r1_k1_s2_c64`` with its block args' ``act_layer``
+  set to ``nn.Identity`` after ``decode_arch_def`` (``TimmArch.no_act_stages``). No block string
+  says it: timm's ``n`` option only picks one of its activations and ignores other values.
+- Stem stride 1: timm's ``EfficientNet`` always builds a stride-2 stem (no option); the script
+  sets ``model.conv_stem.stride = (1, 1)`` after building, which is exact (the 3x3 conv's
+  padding is 1 at either stride). timm's builder still counts the stem as stride 2, so
+  ``output_stride`` is at least twice the stages' stride, else timm would dilate.
 - ``round_chs_fn=int`` keeps timm from rounding the stage, stem and head channels.
+- ``drop_path_rate``: timm spreads it over its blocks, so with plain identities left out the
+  stochastic-depth rates of later blocks differ a little from ours (training only).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -33,12 +46,13 @@ import torch
 
 from nas.export.network import Network
 from search_spaces.blocks import squeeze_channels
-from search_spaces.network import STEM_STRIDE, ArchNet
+from search_spaces.network import ArchNet
 from search_spaces.spec import (
     ACTIVATIONS,
     OPS_WITH_EXPANSION,
     ArchSpec,
     BlockSpec,
+    LayerSpec,
     encode,
     encode_block,
     layer_plan,
@@ -57,6 +71,7 @@ ACT_LAYERS: dict[str, str] = {
 _ACT_ALIASES = {"swish": "silu"}  # timm's name for SiLU
 TIMM_DIVISOR = 8  # timm's make_divisible default, applied to every expanded width
 TIMM_OUTPUT_STRIDE = 32
+TIMM_STEM_STRIDE = 2  # timm's EfficientNet builds its stem with stride 2, and its builder counts 2
 _OPTION = re.compile(r"(se|r|k|s|e|c)(\d+(?:\.\d+)?(?:e-?\d+)?)")
 
 
@@ -68,8 +83,12 @@ class TimmArch:
     stem_size: int
     num_features: int  # the head's 1x1 conv width
     activation: str  # ours: silu, relu, relu6 or hardswish
-    output_stride: int  # at least the network's total stride, so timm never dilates
+    output_stride: int  # at least the stride timm's builder counts, so timm never dilates
     resolution: int
+    stem_stride: int = 2  # 1: set model.conv_stem.stride = (1, 1) after building
+    # arch_def stages whose block timm must build without activation (our projecting identity):
+    # set act_layer=nn.Identity in their decoded block args
+    no_act_stages: tuple[int, ...] = ()
 
     @property
     def act_layer(self) -> str:
@@ -94,7 +113,11 @@ def _timm_make_divisible(value: float, divisor: int = TIMM_DIVISOR) -> int:
 
 
 def block_string(stage: BlockSpec) -> str:
-    """One stage as a timm block string, e.g. ``ir_r2_k3_s2_e6_c24_se0.25``."""
+    """One stage as a timm block string, e.g. ``ir_r2_k3_s2_e6_c24_se0.25``. An identity stage
+    gives its first layer's projection, ``cn_r1_k1_s<stride>_c<channels>``, which timm builds
+    right only without activation (``TimmArch.no_act_stages``)."""
+    if stage.op == "identity":
+        return f"cn_r1_k1_s{stage.stride}_c{stage.out_channels}"
     fused = stage.op in ("fused_mbconv", "conv")
     block_type = _TIMM_TYPE[(fused, stage.expansion > 1)]
     parts = [block_type, f"r{stage.repeats}", f"k{stage.kernel}", f"s{stage.stride}"]
@@ -112,6 +135,8 @@ def block_string(stage: BlockSpec) -> str:
 
 def _timm_layer_mismatch(stage: BlockSpec, in_channels: int) -> str | None:
     """Why timm would build this stage's layer (given its input width) differently, or None."""
+    if stage.op == "identity":  # nothing, or timm's cn_r1_k1 built without activation
+        return None
     if stage.expansion == 1 and stage.op in ("fused_mbconv", "conv"):
         return "timm's regular conv block (cn) has no squeeze-excite" if stage.se_ratio else None
     mid = in_channels * stage.expansion
@@ -131,8 +156,35 @@ def _timm_layer_mismatch(stage: BlockSpec, in_channels: int) -> str | None:
     return None
 
 
-def _total_stride(arch: ArchSpec) -> int:
-    return STEM_STRIDE * math.prod(stage.stride for stage in arch.stages)
+def _timm_stride(arch: ArchSpec) -> int:
+    """The total stride timm's builder counts: its stem as 2, whatever the conv's stride."""
+    return TIMM_STEM_STRIDE * math.prod(stage.stride for stage in arch.stages)
+
+
+def _projects(layer: LayerSpec) -> bool:
+    """Whether an identity layer has weights (a 1x1 projection) rather than passing x on."""
+    return layer.stride != 1 or layer.in_channels != layer.out_channels
+
+
+def _first_layers(arch: ArchSpec) -> list[LayerSpec]:
+    """Each stage's first layer."""
+    plan = layer_plan(arch)
+    starts = itertools.accumulate((stage.repeats for stage in arch.stages[:-1]), initial=0)
+    return [plan[start] for start in starts]
+
+
+def _timm_stages(arch: ArchSpec) -> list[int | None]:
+    """Each of our stages' index in timm's arch_def; None for a stage of plain identities (an
+    identity stage's later layers are all plain: only its first can change the shape)."""
+    indices: list[int | None] = []
+    count = 0
+    for stage, first in zip(arch.stages, _first_layers(arch), strict=True):
+        if stage.op == "identity" and not _projects(first):
+            indices.append(None)
+        else:
+            indices.append(count)
+            count += 1
+    return indices
 
 
 def to_timm(arch: ArchSpec) -> TimmArch:
@@ -150,13 +202,26 @@ def to_timm(arch: ArchSpec) -> TimmArch:
                     f"{problem} (the onnx and pytorch exports have no such limit)"
                 )
         position += stage.repeats
+    indices = _timm_stages(arch)
+    kept = [
+        (stage, index)
+        for stage, index in zip(arch.stages, indices, strict=True)
+        if index is not None
+    ]
+    if not kept:
+        raise ValueError(
+            "every layer is an identity of stride 1 that keeps its channels: timm's EfficientNet "
+            "needs at least one block (the onnx and pytorch exports have no such limit)"
+        )
     return TimmArch(
-        arch_def=tuple((block_string(stage),) for stage in arch.stages),
+        arch_def=tuple((block_string(stage),) for stage, _ in kept),
         stem_size=arch.stem_channels,
         num_features=arch.head_channels,
         activation=arch.activation,
-        output_stride=max(TIMM_OUTPUT_STRIDE, _total_stride(arch)),
+        output_stride=max(TIMM_OUTPUT_STRIDE, _timm_stride(arch)),
         resolution=arch.resolution,
+        stem_stride=arch.stem_stride,
+        no_act_stages=tuple(index for stage, index in kept if stage.op == "identity"),
     )
 
 
@@ -207,8 +272,21 @@ def _block_op(text: str, block_type: str, values: dict[str, float]) -> tuple[str
     return ("fused_mbconv" if "e" in values else "conv"), 1
 
 
-def parse_block_string(text: str) -> BlockSpec:
-    """One timm block string (ir, ds, er or cn, without per-block activation overrides)."""
+def _check_no_act_block(text: str, block_type: str, values: dict[str, float], skip: bool | None):
+    """ValueError unless a block built without activation is our identity's projection."""
+    if block_type != "cn" or values["r"] != 1 or values["k"] != 1 or skip:
+        raise ValueError(
+            f"timm block {text!r} without activation: only cn_r1_k1_s<stride>_c<channels> has "
+            "an ArchSpec op (identity, a 1x1 projection conv + BatchNorm)"
+        )
+    if "e" in values or "se" in values:
+        raise ValueError(f"timm block {text!r} without activation: takes no e or se")
+
+
+def parse_block_string(text: str, no_act: bool = False) -> BlockSpec:
+    """One timm block string (ir, ds, er or cn, without per-block activation overrides).
+    ``no_act``: the block is built with ``act_layer=nn.Identity``, which only a
+    ``cn_r1_k1_...`` block can be (our identity op)."""
     if not isinstance(text, str):
         raise ValueError(f"a timm block must be a str, got {type(text).__name__}")
     block_type, *options = text.split("_")
@@ -217,7 +295,11 @@ def parse_block_string(text: str) -> BlockSpec:
             f"timm block {text!r}: type {block_type!r} is not one of {', '.join(TIMM_BLOCK_TYPES)}"
         )
     values, skip = _parse_options(text, options)
-    op, expansion = _block_op(text, block_type, values)
+    if no_act:
+        _check_no_act_block(text, block_type, values, skip)
+        op, expansion = "identity", 1
+    else:
+        op, expansion = _block_op(text, block_type, values)
     default_skip = block_type != "cn"
     try:
         return BlockSpec(
@@ -249,20 +331,36 @@ def from_timm(
     num_features: int = 1280,
     act_layer: Any = "silu",
     resolution: int = 224,
+    stem_stride: int = 2,
+    no_act_stages: Sequence[int] = (),
 ) -> ArchSpec:
     """The ArchSpec of a timm arch_def (each string of a stage becomes a stage of ours) and
-    EfficientNet settings; ``act_layer`` is a name (silu, swish, relu6...) or a torch.nn class.
-    ValueError for strings or networks that have no exact ArchSpec."""
+    EfficientNet settings; ``act_layer`` is a name (silu, swish, relu6...) or a torch.nn class;
+    ``stem_stride`` 1 for a model whose ``conv_stem.stride`` was set to 1; ``no_act_stages``, the
+    arch_def stages built with ``act_layer=nn.Identity`` (as ``TimmArch``). ValueError for
+    strings or networks that have no exact ArchSpec. The identities ``to_timm`` leaves out do
+    not come back: the ArchSpec builds the same network without them."""
     if isinstance(arch_def, str) or not isinstance(arch_def, Sequence):
         raise ValueError("arch_def must be a list of lists of block strings")
+    no_act = set(no_act_stages)
+    if any(not isinstance(i, int) or not 0 <= i < len(arch_def) for i in no_act):
+        raise ValueError(f"no_act_stages {tuple(no_act_stages)!r}: not stages of the arch_def")
     stages = []
-    for stage in arch_def:
+    for index, stage in enumerate(arch_def):
         if isinstance(stage, str) or not isinstance(stage, Sequence):
             raise ValueError(f"arch_def stage {stage!r} must be a list of block strings")
-        stages.extend(parse_block_string(text) for text in stage)
+        stages.extend(parse_block_string(text, no_act=index in no_act) for text in stage)
     if not stages:
         raise ValueError("arch_def has no blocks")
-    arch = ArchSpec(stem_size, tuple(stages), num_features, _activation_name(act_layer), resolution)
+    activation = _activation_name(act_layer)
+    arch = ArchSpec(stem_size, tuple(stages), num_features, activation, resolution, stem_stride)
+    for stage, layer in zip(arch.stages, _first_layers(arch), strict=True):
+        if stage.op == "identity" and not _projects(layer):
+            raise ValueError(
+                f"timm block {block_string(stage)!r} without activation keeps {layer.in_channels} "
+                "channels at stride 1: a 1x1 conv that no ArchSpec op is (our identity there "
+                "has no weights)"
+            )
     to_timm(arch)  # refuses what timm would build differently
     return arch
 
@@ -282,20 +380,36 @@ def timm_snippet(
     size = image_size or arch.resolution
     stages = "\n".join(f"    {list(stage)!r}," for stage in timm_arch.arch_def)
     stride = (
-        [f"    output_stride={timm_arch.output_stride},  # the network's stride: no dilation"]
+        [f"    output_stride={timm_arch.output_stride},  # the stride timm counts: no dilation"]
         if timm_arch.output_stride != TIMM_OUTPUT_STRIDE
         else []
     )
+    left_out = [i + 1 for i, index in enumerate(_timm_stages(arch)) if index is None]
     lines = [
         f"# {encode(arch)} as a timm EfficientNet (checked with timm 1.0),",
         f"# for {in_channels}x{size}x{size} inputs.",
+        *(
+            [f"# Stages {_numbers(left_out)}: identities of stride 1, nothing to build, left out."]
+            if left_out
+            else []
+        ),
         "import torch",
         "from timm.models._efficientnet_builder import decode_arch_def",
         "from timm.models.efficientnet import EfficientNet",
         "",
         f"arch_def = [\n{stages}\n]",
+    ]
+    if timm_arch.no_act_stages:
+        lines += [
+            "block_args = decode_arch_def(arch_def)",
+            "# Our identity layers that change the shape: a 1x1 conv + BatchNorm, no activation,",
+            "# which no block string says (timm's n<act> option only picks an activation).",
+            f"for stage in {timm_arch.no_act_stages!r}:",
+            '    block_args[stage][0]["act_layer"] = torch.nn.Identity',
+        ]
+    lines += [
         "model = EfficientNet(",
-        "    decode_arch_def(arch_def),",
+        "    block_args," if timm_arch.no_act_stages else "    decode_arch_def(arch_def),",
         f"    num_classes={num_classes},",
         f"    in_chans={in_channels},",
         f"    stem_size={timm_arch.stem_size},",
@@ -307,15 +421,26 @@ def timm_snippet(
         "    drop_path_rate=0.2,",
         ")",
     ]
+    if timm_arch.stem_stride != TIMM_STEM_STRIDE:
+        lines += [
+            "# timm's EfficientNet always builds a stride-2 stem: make it 1 (its padding stays 1).",
+            f"model.conv_stem.stride = ({timm_arch.stem_stride}, {timm_arch.stem_stride})",
+        ]
     if weights_file is not None:
         lines.append(f"model.load_state_dict(torch.load({weights_file!r}, weights_only=True))")
     return "\n".join(lines) + "\n"
+
+
+def _numbers(values: Sequence[int]) -> str:
+    return ", ".join(str(value) for value in values)
 
 
 def _timm_units(stage: BlockSpec) -> list[tuple[str, str] | str]:
     """timm's names for the parts of one layer's body, in our body's order:
     (conv, norm) pairs and "se"."""
     se = ["se"] if stage.se_ratio > 0 else []
+    if stage.op == "identity":  # only a projecting one has weights: timm's cn without activation
+        return [("conv", "bn1")]
     if stage.op in ("fused_mbconv", "conv"):
         if stage.expansion == 1:
             return [("conv", "bn1")]
@@ -325,7 +450,8 @@ def _timm_units(stage: BlockSpec) -> list[tuple[str, str] | str]:
     return [("conv_pw", "bn1"), ("conv_dw", "bn2"), *se, ("conv_pwl", "bn3")]
 
 
-def _timm_key(key: str, arch: ArchSpec) -> str:
+def _timm_key(key: str, arch: ArchSpec, stages: Sequence[int | None]) -> str:
+    """Our state-dict key's timm name; ``stages`` maps our stages to timm's (``_timm_stages``)."""
     top = {"stem.0": "conv_stem", "stem.1": "bn1", "head.0": "conv_head", "head.1": "bn2"}
     module, _, tensor = key.rpartition(".")
     if module in top:
@@ -338,14 +464,15 @@ def _timm_key(key: str, arch: ArchSpec) -> str:
         name = "se.conv_reduce" if inner == ["reduce"] else "se.conv_expand"
     else:
         name = unit[0] if inner == ["0"] else unit[1]
-    return f"blocks.{stage}.{layer}.{name}.{tensor}"
+    return f"blocks.{stages[int(stage)]}.{layer}.{name}.{tensor}"
 
 
 def timm_state_dict(model: ArchNet) -> dict[str, torch.Tensor]:
     """``model``'s weights under the names of the timm EfficientNet ``timm_snippet`` builds."""
     to_timm(model.arch)
+    stages = _timm_stages(model.arch)
     return {
-        _timm_key(key, model.arch): value.detach().cpu()
+        _timm_key(key, model.arch, stages): value.detach().cpu()
         for key, value in model.state_dict().items()
     }
 

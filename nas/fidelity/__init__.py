@@ -4,7 +4,8 @@
 its FLOPs range with the proxy and with a yardstick that sees several times the images, several
 seeds each, resumably, and measures the rank agreement (Kendall tau and Spearman rho with
 bootstrap intervals), the proxy's seed-to-seed agreement and spread, the yardstick's own
-agreement (the noise ceiling) and the ranking by reward. The command is ``python -m
+agreement (the noise ceiling) and the ranking by reward. ``run_truth_check`` ranks networks of
+NAS-Bench-Macro's space against the table's true accuracy instead. The command is ``python -m
 nas.fidelity`` (nas.cli.fidelity).
 """
 
@@ -24,6 +25,7 @@ from nas.fidelity.run import FidelityResult, run_fidelity
 from nas.fidelity.runs import LOG_COLUMNS, Run, RunLog, recipe, run_key
 from nas.fidelity.stats import Interval, bootstrap, kendall, mean_cv, seed_agreement, spearman
 from nas.fidelity.summary import summary
+from nas.fidelity.truth_check import TruthCheckResult, run_truth_check, truth_summary
 
 __all__ = [
     "DEFAULT_REFERENCE",
@@ -39,6 +41,7 @@ __all__ = [
     "Network",
     "Run",
     "RunLog",
+    "TruthCheckResult",
     "bootstrap",
     "build_table",
     "choose_networks",
@@ -48,7 +51,9 @@ __all__ = [
     "recipe",
     "run_fidelity",
     "run_key",
+    "run_truth_check",
     "seed_agreement",
     "spearman",
     "summary",
+    "truth_summary",
 ]

@@ -17,10 +17,12 @@ from nas.archs import resolve_arch
 from nas.errors import ConfigError
 from nas.proxy import ProxyConfig
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W, RewardConfig
-from search_spaces import ArchSpec
+from search_spaces import ArchSpec, nb_macro
 
 DEFAULT_REFERENCE = "efficientnet_b0"
 MIN_NETWORKS = 3  # a rank correlation of two networks is +-1 whatever the proxy
+TRUTH_TABLE = "table"  # the proxy judged against NAS-Bench-Macro's table
+FIDELITY_SPACES = ("mnasnet", nb_macro.NAME)
 
 # The files a fidelity folder holds.
 TABLE_FILE = "fidelity.csv"  # one row per network: accuracies of every seed, their means
@@ -58,6 +60,11 @@ class FidelityConfig:
     w: float = DEFAULT_W
     resolution: int = 224  # the deployment input size FLOPs are priced at
     pool: int = 400  # random samples the networks are chosen from by FLOPs
+    # The space the networks come from: mnasnet (around ``reference``) or nb-macro, whose truth
+    # is known: with truth "table" the proxy is ranked against the table, no yardstick trained.
+    space: str = "mnasnet"
+    truth: str | None = None  # "table": NAS-Bench-Macro's table (space nb-macro, cifar10)
+    table: str | None = None  # the table's file; None: the one shipped
     resamples: int = 2000  # bootstrap resamples of the networks
     confidence: float = 0.9  # of the bootstrap intervals
     show_progress: bool = True
@@ -98,6 +105,26 @@ class FidelityConfig:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ConfigError(name, value, "must name a path")
+        if self.space not in FIDELITY_SPACES:
+            rule = f"must be one of {', '.join(FIDELITY_SPACES)}"
+            raise ConfigError("space", self.space, rule)
+        if self.truth not in (None, TRUTH_TABLE):
+            raise ConfigError("truth", self.truth, f"must be {TRUTH_TABLE!r} or not given")
+        if (self.space == nb_macro.NAME) != (self.truth == TRUTH_TABLE):
+            raise ConfigError(
+                None,
+                None,
+                f"{{truth}} {TRUTH_TABLE} goes with {{space}} {nb_macro.NAME} (its table holds "
+                "the truth of that space only), and that space is checked against it",
+            )
+        if self.truth == TRUTH_TABLE and self.proxy.dataset != "cifar10":
+            raise ConfigError(
+                "dataset",
+                self.proxy.dataset,
+                "the table's truth is CIFAR-10 accuracy: the proxy must train on cifar10",
+            )
+        if self.table is not None and self.truth is None:
+            raise ConfigError("table", self.table, "applies to {truth} table")
         self.reward  # noqa: B018 -- validates target_flops and w
         self.reference_arch  # noqa: B018 -- an unknown reference fails here, before any training
 
@@ -131,7 +158,8 @@ class FidelityConfig:
         dataset = self.proxy.dataset
         kind, _, path = dataset.partition(":")
         data = f"{kind}-{Path(path.rstrip('/')).name}" if path else kind
-        return Path("results") / f"fidelity-{data}-{self.proxy.preset}"
+        space = f"{self.space}-" if self.space != "mnasnet" else ""
+        return Path("results") / f"fidelity-{space}{data}-{self.proxy.preset}"
 
     @property
     def runs_path(self) -> Path:

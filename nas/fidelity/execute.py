@@ -19,7 +19,7 @@ from nas.train import train_arch
 
 log = logging.getLogger(__name__)
 
-Finished = Callable[[Run, float, float], None]  # run, accuracy, seconds
+Finished = Callable[[Run, float, float, dict], None]  # run, accuracy, seconds, other scores
 Failed = Callable[[Run, BaseException], None]
 
 
@@ -28,13 +28,13 @@ def _data(config: DataConfig, device: str) -> ProxyData:
     return load_data(config, device)
 
 
-def train_run(run: Run) -> tuple[float, float]:
-    """Train one run: its validation accuracy and seconds."""
+def train_run(run: Run) -> tuple[float, float, dict[str, float]]:
+    """Train one run: its validation accuracy, seconds and other scores (the training losses)."""
     result = train_arch(run.arch, _data(run.data, run.device), run.train, seed=run.seed)
-    return result.accuracy, result.seconds
+    return result.accuracy, result.seconds, result.scores()
 
 
-def _train_in_worker(run: Run) -> tuple[float, float]:
+def _train_in_worker(run: Run) -> tuple[float, float, dict[str, float]]:
     return train_run(run)
 
 
@@ -61,11 +61,11 @@ def execute(runs: Sequence[Run], jobs: int, finished: Finished, failed: Failed) 
         try:
             for run in runs:
                 try:
-                    accuracy, seconds = train_run(run)
+                    accuracy, seconds, scores = train_run(run)
                 except Exception as error:  # one run's failure must not lose the others
                     failed(run, error)
                 else:
-                    finished(run, accuracy, seconds)
+                    finished(run, accuracy, seconds, scores)
         finally:
             _data.cache_clear()
         return
@@ -79,13 +79,13 @@ def execute(runs: Sequence[Run], jobs: int, finished: Finished, failed: Failed) 
         for future in as_completed(futures):
             run = futures[future]
             try:
-                accuracy, seconds = future.result()
+                accuracy, seconds, scores = future.result()
             except BrokenProcessPool as error:  # a worker died (killed, out of memory)
                 failed(run, RuntimeError(f"its worker process died ({error})"))
             except Exception as error:
                 failed(run, error)
             else:
-                finished(run, accuracy, seconds)
+                finished(run, accuracy, seconds, scores)
         done = True
     finally:
         if not done:  # interrupted: stop the runs in flight now rather than wait for them

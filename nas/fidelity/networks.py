@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from nas import cost
 from nas.errors import ConfigError
-from search_spaces import ArchSpec, MnasSpace, encode
+from nas.truth import TruthTable
+from search_spaces import ArchSpec, MnasSpace, encode, nb_macro
 
 DEPLOYMENT_CLASSES = 1000  # FLOPs and params are priced as the search prices them
 DEPLOYMENT_CHANNELS = 3
@@ -89,3 +90,38 @@ def choose_networks(
         Network(f"sample {i}", n.arch, n.flops, n.params) for i, n in enumerate(chosen, start=1)
     ]
     return (priced(reference_name, reference, resolution), *named)
+
+
+def choose_truth_networks(table: TruthTable, count: int, seed: int = 0) -> tuple[Network, ...]:
+    """``count`` networks of NAS-Bench-Macro's space for a check against its table: half (rounded
+    up) drawn from the top quartile of the truth, where a search decides, the rest from the other
+    three quartiles, alternating top and rest so that any first k of them are as balanced. Named
+    by their keys; priced as the table's networks are deployed (32x32, 10 classes)."""
+    if count < 2:
+        raise ConfigError("networks", count, "must be an integer >= 2")
+    if count > len(table):
+        raise ConfigError("networks", count, f"the table has {len(table):,} networks")
+    cut = table.quantile(0.75)
+    keys = sorted(table.keys())
+    top = [key for key in keys if table[key].accuracy > cut]
+    rest = [key for key in keys if table[key].accuracy <= cut]
+    rng = random.Random(seed)
+    rng.shuffle(top)
+    rng.shuffle(rest)
+    from_top = (count + 1) // 2
+    chosen = []
+    for index in range(count):
+        pool = top if (index % 2 == 0 and index // 2 < from_top) or not rest else rest
+        chosen.append(pool.pop())
+    networks = []
+    for key in chosen:
+        arch = nb_macro.arch(key)
+        networks.append(
+            Network(
+                key,
+                arch,
+                cost.flops(arch, nb_macro.RESOLUTION, DEPLOYMENT_CHANNELS, nb_macro.NUM_CLASSES),
+                cost.params(arch, nb_macro.NUM_CLASSES, DEPLOYMENT_CHANNELS),
+            )
+        )
+    return tuple(networks)

@@ -114,8 +114,8 @@ def run_fidelity(config: FidelityConfig, progress: ProgressFactory = Silent) -> 
     failures: list[str] = []
     listener = progress(len(the_plan.runs), reused, config.show_progress and bool(todo), "")
 
-    def finished(run: Run, acc: float, secs: float) -> None:
-        run_log.append(run, acc, secs)
+    def finished(run: Run, acc: float, secs: float, scores: dict[str, float]) -> None:
+        run_log.append(run, acc, secs, scores)
         accuracy[run.network, run.budget, run.repeat] = acc
         seconds[run.network, run.budget, run.repeat] = secs
         log.info("%s: %.2f%%  [%.1f s]", _label(networks, run), 100 * acc, secs)

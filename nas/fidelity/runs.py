@@ -29,7 +29,12 @@ YARDSTICK = "yardstick"
 BUDGETS = (PROXY, YARDSTICK)
 LOG_BUDGET = {PROXY: "short", YARDSTICK: "long"}  # the names the run log keeps
 YARDSTICK_SEED = 1000  # the yardstick's seeds are 1000 + its repeat (+ the proxy's seed)
-LOG_COLUMNS = ["budget", "seed", "string", "recipe", "accuracy", "seconds", "device"]
+LOG_COLUMNS = ["budget", "seed", "string", "recipe", "accuracy", "seconds", "device", "scores"]
+# Logs written before runs kept their other scores (the training losses) lack the last column.
+OLD_LOG_COLUMNS = LOG_COLUMNS[:-1]
+# Training settings added after logs were first kept: in a recipe only when they are set, so that
+# the runs logged before them keep their keys.
+LATER_TRAIN_FIELDS = ("resolution", "ema")
 # Which images a run sees; where the files are (data_dir, download, mirrors) does not count, and
 # capped sizes are given as what the data had (``resolved``).
 RECIPE_DATA_FIELDS = ("dataset", "image_size", "seed", "train_subset", "val_subset")
@@ -69,6 +74,9 @@ def recipe(data: DataConfig, train: TrainConfig, device: str) -> str:
     images = {name: getattr(data, name) for name in RECIPE_DATA_FIELDS}
     training = dataclasses.asdict(train)
     training.pop("evaluations")  # intermediate evaluations do not change the training
+    for name in LATER_TRAIN_FIELDS:
+        if training[name] is None:
+            training.pop(name)
     return json.dumps(
         {"data": images, "train": training, "device": device_kind(device)}, sort_keys=True
     )
@@ -101,6 +109,7 @@ def resolved(data: DataConfig, train_images: int, val_images: int) -> DataConfig
 class Logged:
     accuracy: float
     seconds: float
+    scores: dict[str, float] = dataclasses.field(default_factory=dict)  # the training losses
 
 
 class RunLog:
@@ -119,7 +128,7 @@ class RunLog:
         with self.path.open(newline="") as stream:
             reader = csv.reader(stream)
             header = next(reader, [])
-            if header != LOG_COLUMNS:
+            if header not in (LOG_COLUMNS, OLD_LOG_COLUMNS):
                 raise ConfigError(
                     "runs",
                     str(self.path),
@@ -131,21 +140,37 @@ class RunLog:
                 if not row:
                     continue
                 try:
-                    budget, seed, string, how, accuracy, seconds, _ = row
-                    found[budget, int(seed), string, how] = Logged(float(accuracy), float(seconds))
+                    budget, seed, string, how, accuracy, seconds, _device, *more = row
+                    scores = json.loads(more[0]) if more and more[0] else {}
+                    if len(more) > 1 or not isinstance(scores, dict):
+                        raise ValueError
+                    found[budget, int(seed), string, how] = Logged(
+                        float(accuracy), float(seconds), {k: float(v) for k, v in scores.items()}
+                    )
                 except ValueError:
                     raise ConfigError(
                         "runs", str(self.path), f"line {line} is not a run: {','.join(row)}"
                     ) from None
         return found
 
-    def append(self, run: Run, accuracy: float, seconds: float) -> None:
-        """Log one finished run (the header first, if the file is new or empty)."""
+    def append(
+        self, run: Run, accuracy: float, seconds: float, scores: dict[str, float] | None = None
+    ) -> None:
+        """Log one finished run (the header first, if the file is new or empty). A log begun
+        without the scores column goes on without it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.exists() or self.path.stat().st_size == 0
+        with_scores = new or self._header() == LOG_COLUMNS
         budget, seed, string, how = run.key
+        row = [budget, seed, string, how, accuracy, seconds, run.device]
+        if with_scores:
+            row.append(json.dumps(scores or {}, sort_keys=True))
         with self.path.open("a", newline="") as stream:
             writer = csv.writer(stream, lineterminator="\n")
             if new:
                 writer.writerow(LOG_COLUMNS)
-            writer.writerow([budget, seed, string, how, accuracy, seconds, run.device])
+            writer.writerow(row)
+
+    def _header(self) -> list[str]:
+        with self.path.open(newline="") as stream:
+            return next(csv.reader(stream), [])

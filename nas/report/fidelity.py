@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nas.fidelity import FidelityResult
+from nas.fidelity import FidelityResult, TruthCheckResult
 from nas.fidelity.analysis import mean_column, seed_columns
 from nas.fidelity.runs import PROXY, YARDSTICK
 from nas.report.canvas import new_figure, save
@@ -105,6 +105,39 @@ def fidelity_figure(result: FidelityResult, path: Path) -> list[str]:
     )
     axis.set_ylabel(f"proxy accuracy, % ({result.proxy.images_seen:,} images seen)")
     axis.set_title(info.title, fontsize=9)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=7.5, loc="best")
+    return save(figure, Path(path))
+
+
+def truth_figure(result: TruthCheckResult, path: Path) -> list[str]:
+    """The check against the truth: the proxy's mean accuracy against the table's, one point per
+    network, the top quartile of the truth marked. PlotsUnavailable without matplotlib."""
+    table = result.table
+    figures = result.figures["variants"]["base"]
+    tau, rho = figures["kendall_tau"], figures["spearman_rho"]
+    top_tau = figures["top_quartile_kendall_tau"] or {"value": float("nan")}
+    figure, axis = new_figure(figsize=(7, 5.6))
+    top = table["top_quartile"].astype(bool)
+    for mask, label, color in (
+        (~top, "lower three quartiles of the truth", "C0"),
+        (top, "top quartile of the truth", "C3"),
+    ):
+        axis.scatter(
+            table["truth"][mask] * 100,
+            table["proxy_mean"][mask] * 100,
+            s=22,
+            color=color,
+            label=label,
+            zorder=3,
+        )
+    axis.set_xlabel("true accuracy, % (NAS-Bench-Macro: 50 epochs, mean of 3 runs)")
+    axis.set_ylabel(f"proxy accuracy, % ({result.proxy.images_seen:,} images seen)")
+    axis.set_title(
+        f"{len(table)} networks: Kendall tau {tau['value']:.2f}, Spearman rho "
+        f"{rho['value']:.2f}; top quartile tau {top_tau['value']:.2f}",
+        fontsize=9,
+    )
     axis.grid(alpha=0.3)
     axis.legend(fontsize=7.5, loc="best")
     return save(figure, Path(path))

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from nas.results.ranking import best_row
-from nas.results.table import NUMERIC
+from nas.results.table import NUMERIC, TABLE_COLUMNS
 from search_spaces import decode, to_dict
 
 
@@ -38,6 +38,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 def best_record(row: pd.Series, num_classes: int, in_channels: int) -> dict[str, Any]:
     arch = decode(row["arch"])
     metrics = {key: _plain(row[key]) for key in ["number"] + NUMERIC + ["device"]}
+    # A table search's winner: its key in the table and its true accuracy.
+    metrics |= {key: _plain(row[key]) for key in TABLE_COLUMNS if key in row.index}
     return {
         "arch": to_dict(arch),
         "arch_string": row["arch"],

@@ -32,6 +32,10 @@ COLUMNS = [
 ]
 # The training-aware (v2) reward's measurements: present only in studies that used it.
 STEP_COLUMNS = ["step_seconds", "step_ratio", "params_ratio"]
+# A table search's (objective "table"): the network's key in the table and its true accuracy.
+TABLE_KEY = "table_key"
+TRUE_ACCURACY = "true_accuracy"
+TABLE_COLUMNS = [TABLE_KEY, TRUE_ACCURACY]
 NUMERIC = ["flops", "params", "accuracy", "reward", "seconds", "images_per_s"]
 REASON = FAIL_REASON
 
@@ -47,6 +51,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     rows = []
     choices: set[str] = set()
     step_columns = False
+    table_columns = False
     for trial in study.get_trials(deepcopy=False):
         attrs = trial.user_attrs
         if attrs.get(SURPLUS):
@@ -58,6 +63,9 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         if STEP_COLUMNS[0] in attrs:
             step_columns = True
             row.update({column: attrs.get(column) for column in STEP_COLUMNS})
+        if TABLE_KEY in attrs:
+            table_columns = True
+            row.update({column: attrs.get(column) for column in TABLE_COLUMNS})
         row.update(trial.params)
         choices.update(trial.params)
         row[REASON] = attrs.get(REASON, "")
@@ -65,6 +73,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
             row[REASON] = "worker stopped mid-trial; parameters retried"
         rows.append(row)
     steps = STEP_COLUMNS if step_columns else []
+    steps += TABLE_COLUMNS if table_columns else []
     columns = COLUMNS + steps + sorted(choices, key=_choice_order) + [REASON]
     return pd.DataFrame(rows, columns=columns)
 
@@ -78,7 +87,8 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"no trials.csv at {str(path)!r}")
     try:
-        frame = pd.read_csv(path, keep_default_na=True)
+        # Table keys are digit strings with leading zeros, not numbers.
+        frame = pd.read_csv(path, keep_default_na=True, dtype={TABLE_KEY: str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise ValueError(
             f"{str(path)!r} is not a readable trials.csv: {str(error).splitlines()[0]}"
@@ -88,7 +98,8 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
         raise ValueError(
             f"{str(path)!r} is not a trials.csv: missing column(s) {', '.join(missing)}"
         )
-    for column in NUMERIC + ["number"] + [c for c in STEP_COLUMNS if c in frame.columns]:
+    extra = [c for c in [*STEP_COLUMNS, TRUE_ACCURACY] if c in frame.columns]
+    for column in NUMERIC + ["number"] + extra:
         try:
             frame[column] = pd.to_numeric(frame[column])
         except (TypeError, ValueError):

@@ -16,31 +16,43 @@ from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W, RewardConfig,
 from nas.search.objective import Deployment
 from nas.study.storage import HEARTBEAT_SECONDS, mask_url, scheme_of
 from nas.train import TrainConfig
-from search_spaces import DEFAULT_SPACE, SPACES
+from nas.truth import check_noise_sd
+from search_spaces import DEFAULT_SPACE, SPACES, SPACES_WITH_REFERENCE, nb_macro
 
-SAMPLERS = ("tpe", "random", "nsga2", "evolution")
+# tpe: multivariate and grouped, the search's default; tpe-univariate: the classic independent
+# TPE, one density per choice (Optuna 5's own default is multivariate).
+SAMPLERS = ("tpe", "tpe-univariate", "random", "nsga2", "evolution")
 PRUNERS = ("median", "hyperband", "none")
 # "flops": ACC x (FLOPS / T) ** w; "v2": EfficientNetV2's training-aware ACC x S ** w x P ** v.
 REWARDS = ("flops", "v2")
 DEFAULT_REFERENCE = "efficientnet_b0"
+# "train": each candidate trains on the proxy; "table": its accuracy is looked up in the space's
+# table of true accuracies (nb-macro only), so a study runs in seconds.
+OBJECTIVES = ("train", "table")
+SPACES_WITH_TABLE = (nb_macro.NAME,)
+DEPLOYMENT_RESOLUTION = 224  # the deployment shape of spaces around a reference: 224 px, 1000
+DEPLOYMENT_CLASSES = 1000  # classes (ImageNet's, as EfficientNet prices its networks)
 
 
 @dataclass(frozen=True)
 class SearchConfig:
     """Everything a search needs; the proxy's ``None`` fields take its preset's values."""
 
-    target_flops: float = DEFAULT_TARGET_FLOPS
+    target_flops: float | None = None  # None: the space's (400e6; nb-macro: 55e6)
     w: float = DEFAULT_W
     alpha: float | None = None
     beta: float | None = None
     min_flops: float | None = None
     max_flops: float | None = None
-    resolution: int = 224
+    resolution: int | None = None  # the deployment size; None: the space's (224; nb-macro: 32)
     reference: str = DEFAULT_REFERENCE
     space: str = DEFAULT_SPACE
     use_reference: bool = True
     reward_kind: str = "flops"
     v: float = DEFAULT_V  # the v2 reward's exponent on parameters (w is the step time's)
+    objective: str = "train"
+    noise_sd: float | None = None  # objective "table": Gaussian noise on the mean (else one run)
+    table: str | None = None  # objective "table": the table's file; None: the one shipped
     proxy: ProxyConfig = dataclasses.field(default_factory=ProxyConfig)
     sampler: str = "tpe"
     pruner: str | None = None  # None: the preset's
@@ -59,10 +71,11 @@ class SearchConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.proxy, ProxyConfig):
             raise ConfigError("proxy", self.proxy, "must be a ProxyConfig")
-        for name in ("target_flops", "heartbeat"):
-            check_positive(self, name)
-        for name in ("resolution", "trials", "top_k", "workers"):
+        check_positive(self, "heartbeat")
+        check_positive(self, "target_flops", optional=True)
+        for name in ("trials", "top_k", "workers"):
             check_positive(self, name, integer=True)
+        check_positive(self, "resolution", integer=True, optional=True)
         check_positive(self, "threads", integer=True, optional=True)
         for name in ("min_flops", "max_flops", "timeout"):
             check_positive(self, name, optional=True)
@@ -90,6 +103,36 @@ class SearchConfig:
             )
         if self.space not in SPACES:
             raise ConfigError("space", self.space, f"must be one of {', '.join(SPACES)}")
+        if self.objective not in OBJECTIVES:
+            raise ConfigError(
+                "objective", self.objective, f"must be one of {', '.join(OBJECTIVES)}"
+            )
+        if self.objective == "table" and self.space not in SPACES_WITH_TABLE:
+            raise ConfigError(
+                "objective",
+                self.objective,
+                f"needs a space with a table of true accuracies ({', '.join(SPACES_WITH_TABLE)}); "
+                f"{{space}} is {self.space!r}",
+            )
+        if self.noise_sd is not None:
+            check_noise_sd(self.noise_sd)
+        if self.objective != "table":
+            for name in ("noise_sd", "table"):
+                if getattr(self, name) is not None:
+                    raise ConfigError(name, getattr(self, name), "applies to {objective} table")
+        if self.objective == "table" and self.reward_kind == "v2":
+            raise ConfigError(
+                "reward_kind", "v2", "times training steps, which {objective} table does not run"
+            )
+        if self.space not in SPACES_WITH_REFERENCE and self.resolution not in (
+            None,
+            nb_macro.RESOLUTION,
+        ):
+            raise ConfigError(
+                "resolution",
+                self.resolution,
+                f"the {self.space} space is defined at {nb_macro.RESOLUTION} px",
+            )
         if self.reward_kind not in REWARDS:
             raise ConfigError(
                 "reward_kind", self.reward_kind, f"must be one of {', '.join(REWARDS)}"
@@ -143,6 +186,8 @@ class SearchConfig:
     def name(self) -> str:
         if self.study_name:
             return self.study_name
+        if self.objective == "table":
+            return f"{self.space}-table-{self.sampler}"
         dataset = self.proxy.dataset
         data = (
             dataset.split(":", 1)[0]
@@ -166,10 +211,28 @@ class SearchConfig:
         return mask_url(self.storage or str(self.journal))
 
     @property
+    def has_reference(self) -> bool:
+        """Whether the space is built around ``reference`` (a fixed space has none)."""
+        return self.space in SPACES_WITH_REFERENCE
+
+    @property
+    def target(self) -> float:
+        """T: the one given, else the space's default."""
+        if self.target_flops is not None:
+            return float(self.target_flops)
+        return DEFAULT_TARGET_FLOPS if self.has_reference else nb_macro.TARGET_FLOPS
+
+    @property
+    def deployment_resolution(self) -> int:
+        if self.resolution is not None:
+            return self.resolution
+        return DEPLOYMENT_RESOLUTION if self.has_reference else nb_macro.RESOLUTION
+
+    @property
     def reward(self) -> RewardConfig:
         alpha = self.w if self.alpha is None else self.alpha
         beta = self.w if self.beta is None else self.beta
-        return RewardConfig(self.target_flops, alpha, beta)
+        return RewardConfig(self.target, alpha, beta)
 
     @property
     def training_aware(self) -> TrainingAwareReward | None:
@@ -186,21 +249,25 @@ class SearchConfig:
     @property
     def deployment(self) -> Deployment:
         return Deployment(
-            resolution=self.resolution, min_flops=self.min_flops, max_flops=self.max_flops
+            resolution=self.deployment_resolution,
+            num_classes=DEPLOYMENT_CLASSES if self.has_reference else nb_macro.NUM_CLASSES,
+            min_flops=self.min_flops,
+            max_flops=self.max_flops,
         )
 
     def identity(self) -> dict[str, Any]:
         """The settings that give a study its meaning; a resumed study must keep them."""
         reward = self.reward
         proxy = self.proxy.identity()
+        table = {"objective": "table", "noise_sd": self.noise_sd}
         return {
-            "reference": self.reference,
+            "reference": self.reference if self.has_reference else None,
             "dataset": proxy.pop("dataset"),
             "sampler": self.sampler,
             "target_flops": reward.target_flops,
             "alpha": reward.alpha,
             "beta": reward.beta,
-            "resolution": self.resolution,
+            "resolution": self.deployment_resolution,
             "min_flops": self.min_flops,
             "max_flops": self.max_flops,
             "seed": self.proxy.seed,
@@ -209,6 +276,7 @@ class SearchConfig:
             # Recorded only when they differ from what studies made before them used.
             **({"space": self.space} if self.space != DEFAULT_SPACE else {}),
             **({"reward_kind": "v2", "w": self.w, "v": self.v} if self.reward_kind == "v2" else {}),
+            **(table if self.objective == "table" else {}),
         }
 
     def record(self) -> dict[str, Any]:
@@ -218,7 +286,13 @@ class SearchConfig:
             for field in dataclasses.fields(self)
             if field.name != "proxy"
         }
-        return own | dataclasses.asdict(self.proxy) | {"storage": mask_url(self.storage or "")}
+        resolved = {"target_flops": self.target, "resolution": self.deployment_resolution}
+        return (
+            own
+            | resolved
+            | dataclasses.asdict(self.proxy)
+            | {"storage": mask_url(self.storage or "")}
+        )
 
     @property
     def config_file(self) -> Path:

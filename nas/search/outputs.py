@@ -13,10 +13,13 @@ from nas.search.samplers import make_pruner, make_sampler
 from nas.study.keys import REFERENCE, finished_count
 from nas.study.loop import record_settings
 from nas.study.storage import open_storage
-from search_spaces import MnasSpace, make_space
+from search_spaces import MnasSpace, NbMacroSpace, make_space
 
 
-def search_space(config: SearchConfig) -> MnasSpace:
+def search_space(config: SearchConfig) -> MnasSpace | NbMacroSpace:
+    """The space the config names: around its reference, unless the space is fixed."""
+    if not config.has_reference:
+        return make_space(config.space)
     return make_space(config.space, baselines.get(config.reference))
 
 
@@ -43,7 +46,7 @@ def prepare_study(config: SearchConfig, write_config: bool = True) -> optuna.Stu
     study = open_study(config)
     if write_config:
         results.write_atomic(config.config_file, json.dumps(config.record(), indent=2) + "\n")
-    if config.use_reference and not study.get_trials(deepcopy=False):
+    if config.use_reference and config.has_reference and not study.get_trials(deepcopy=False):
         space = search_space(config)
         study.enqueue_trial(
             space.params_of(space.reference),

@@ -20,11 +20,13 @@ from nas.search.config import SearchConfig
 from nas.search.objective import Objective
 from nas.search.outputs import SearchOutputs, prepare_study, search_space
 from nas.search.step_cost import StepCoster
+from nas.search.table_objective import TableObjective, table_objective
 from nas.study.keys import SURPLUS, WORKER, finished_count
 from nas.study.loop import LoopSettings, optuna_verbosity, run_to_total, terminate_as_interrupt
 from nas.study.progress import ProgressFactory, Silent
 from nas.study.storage import has_optuna_heartbeat, mask_url, open_storage
 from nas.study.workers import check_exit_codes, cores, run_workers
+from search_spaces import encode
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +49,18 @@ def _worker(config: SearchConfig, progress: ProgressFactory, index: int) -> None
     run_search(config, progress=progress, worker=index)
 
 
+def _shape(config: SearchConfig) -> tuple[int, int]:
+    """(classes, input channels) of the networks best.json records: the data's, or the
+    deployment's when no data is trained on (a table search)."""
+    if config.objective == "table":
+        return config.deployment.num_classes, config.deployment.in_channels
+    data = load_data(config.proxy.data_config, "cpu")  # bad data fails here, once
+    return data.num_classes, data.in_channels
+
+
 def _run_parallel(config: SearchConfig, progress: ProgressFactory) -> optuna.Study:
     """``config.workers`` spawned processes on the study; one progress view for all."""
-    data = load_data(config.proxy.data_config, "cpu")  # bad data fails here, once
+    num_classes, in_channels = _shape(config)
     with optuna_verbosity(optuna.logging.WARNING):
         study = prepare_study(config)
     log.info(
@@ -70,7 +81,7 @@ def _run_parallel(config: SearchConfig, progress: ProgressFactory) -> optuna.Stu
     finally:
         bar.close()
     # One final write after every worker stopped: concurrent rewrites may have raced.
-    SearchOutputs(config, data.num_classes, data.in_channels).write(study)
+    SearchOutputs(config, num_classes, in_channels).write(study)
     check_exit_codes(codes, finished_count(study), config.trials)
     return study
 
@@ -102,25 +113,30 @@ def run_search(
     # Every trial's outcome, a failure's reason included, gets a line of its own; Optuna's
     # warnings would repeat a failed or interrupted trial with its traceback.
     with torch_threads(threads), optuna_verbosity(optuna.logging.ERROR):
-        data = load_data(config.proxy.data_config, resolve_device(config.proxy.device))
-        train_images = data.train_images.shape[0]
-        study = prepare_study(config, write_config=worker is None)
-        if worker is None:  # what the proxy uses, once the settings are known to be good
-            log.info(config.proxy.describe(train_images, data.val_images.shape[0], data.notes))
-        outputs = SearchOutputs(config, data.num_classes, data.in_channels)
         optuna_heartbeat = has_optuna_heartbeat(config.storage)
-        objective = Objective(
-            search_space(config),
-            data,
-            config.train_config(train_images),
-            config.reward,
-            config.deployment,
-            seed=config.proxy.seed,
-            two_objectives=config.sampler == "nsga2",
-            heartbeat=None if optuna_heartbeat else config.heartbeat,
-            training_aware=config.training_aware,
-            step_coster=_step_coster(config, data),
-        )
+        if config.objective == "table":
+            objective: Objective | TableObjective = table_objective(config)
+            study = prepare_study(config, write_config=worker is None)
+            outputs = SearchOutputs(config, *_shape(config))
+        else:
+            data = load_data(config.proxy.data_config, resolve_device(config.proxy.device))
+            train_images = data.train_images.shape[0]
+            study = prepare_study(config, write_config=worker is None)
+            if worker is None:  # what the proxy uses, once the settings are known to be good
+                log.info(config.proxy.describe(train_images, data.val_images.shape[0], data.notes))
+            outputs = SearchOutputs(config, data.num_classes, data.in_channels)
+            objective = Objective(
+                search_space(config),
+                data,
+                config.train_config(train_images),
+                config.reward,
+                config.deployment,
+                seed=config.proxy.seed,
+                two_objectives=config.sampler == "nsga2",
+                heartbeat=None if optuna_heartbeat else config.heartbeat,
+                training_aware=config.training_aware,
+                step_coster=_step_coster(config, data),
+            )
         listener = progress(config.trials, finished_count(study), config.show_progress, label)
         settings = LoopSettings(
             total=config.trials,
@@ -129,6 +145,7 @@ def run_search(
             optuna_heartbeat=optuna_heartbeat,
             timeout=config.timeout,
             label=label,
+            collect_garbage=config.objective != "table",
         )
         try:
             with terminate_as_interrupt():
@@ -198,12 +215,14 @@ def dry_run(config: SearchConfig) -> str:
     """What a search would do, without loading data or training."""
     space = search_space(config)
     reference = space.reference
-    flops = cost.flops(reference, config.resolution)
+    deploy = config.deployment
+    flops = cost.flops(reference, deploy.resolution, deploy.in_channels, deploy.num_classes)
     proxy = config.proxy
+    name = config.reference if config.has_reference else "(not enqueued) " + encode(reference)
     lines = [
         space.describe(),
-        f"reference {config.reference}: {flops / 1e6:.1f}M FLOPs at {config.resolution}px, "
-        f"{cost.params(reference):,} params, "
+        f"reference {name}: {flops / 1e6:.1f}M FLOPs at {deploy.resolution}px, "
+        f"{cost.params(reference, deploy.num_classes, deploy.in_channels):,} params, "
         + (
             f"reward if accuracy were 1: {config.reward(1.0, flops):.4f}"
             if config.training_aware is None
@@ -212,13 +231,22 @@ def dry_run(config: SearchConfig) -> str:
         ),
         f"study {config.name!r} in {config.folder}/ "
         f"(storage: {mask_url(config.storage) if config.storage else 'journal file'})",
-        f"proxy: {proxy.dataset}, preset {proxy.preset}: train_subset="
-        f"{proxy.value('train_subset')}, val_subset={proxy.value('val_subset')}, "
-        f"epochs={proxy.value('epochs')}"
-        + (f" (images_seen={proxy.budget_images})" if proxy.budget_images else "")
-        + f", batch_size={proxy.value('batch_size')}, "
-        f"lr={proxy.value('lr')}, optimizer={proxy.value('optimizer')}, "
-        f"device {resolve_device(proxy.device)}",
+        (
+            "objective: table: no training; a trial's accuracy is "
+            + (
+                f"the table's mean plus Gaussian noise of sd {config.noise_sd:g}"
+                if config.noise_sd is not None
+                else f"the table's run {config.proxy.seed % 3 + 1} of 3 (by --seed)"
+            )
+            if config.objective == "table"
+            else f"proxy: {proxy.dataset}, preset {proxy.preset}: train_subset="
+            f"{proxy.value('train_subset')}, val_subset={proxy.value('val_subset')}, "
+            f"epochs={proxy.value('epochs')}"
+            + (f" (images_seen={proxy.budget_images})" if proxy.budget_images else "")
+            + f", batch_size={proxy.value('batch_size')}, "
+            f"lr={proxy.value('lr')}, optimizer={proxy.value('optimizer')}, "
+            f"device {resolve_device(proxy.device)}"
+        ),
         f"{config.trials} trials, sampler {config.sampler}, pruner {config.pruning}",
     ]
     return "\n".join(lines)

@@ -24,6 +24,8 @@ def make_sampler(config: SearchConfig, offset: int = 0) -> optuna.samplers.BaseS
         return RegularizedEvolutionSampler(
             population_size=population, sample_size=max(1, min(5, population // 2)), seed=seed
         )
+    if config.sampler == "tpe-univariate":  # the classic independent TPE (Bergstra et al. 2011)
+        return optuna.samplers.TPESampler(seed=seed, multivariate=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.samplers.TPESampler(

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from nas.data import ProxyData, eval_batches, train_batches
+from nas.data import ProxyData, eval_batches, resized, train_batches
 from search_spaces import ArchSpec, build_model
 
 OPTIMIZERS = ("adamw", "sgd")
@@ -47,6 +47,11 @@ class TrainConfig:
     bn_recalibration_batches: int = 20
     eval_batch_size: int = 512
     evaluations: int | None = None  # validation points; default one per (started) epoch
+    # Train and evaluate at this input size (the images resized once, bilinear); None: as given.
+    resolution: int | None = None
+    # Evaluate an exponential moving average of the weights with this decay per step; None: the
+    # weights themselves.
+    ema: float | None = None
     # Off: every candidate is a new network. On an H100 autotuning B0's first steps took
     # 7-37 s (bench/cuda_settings.py) and a search's trials took as long with it as without.
     cudnn_benchmark: bool = False
@@ -73,6 +78,14 @@ class TrainConfig:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 <= value < 1):
                 raise ValueError(f"{name}={value!r} is invalid: must be in [0, 1)")
+        if self.resolution is not None and (
+            isinstance(self.resolution, bool)
+            or not isinstance(self.resolution, int)
+            or self.resolution < 8
+        ):
+            raise ValueError(f"resolution={self.resolution!r} is invalid: must be an integer >= 8")
+        if self.ema is not None and not (isinstance(self.ema, float) and 0 < self.ema < 1):
+            raise ValueError(f"ema={self.ema!r} is invalid: must be a decay in (0, 1)")
         if self.evaluations is not None and (
             not isinstance(self.evaluations, int) or self.evaluations < 1
         ):
@@ -92,6 +105,14 @@ class TrainResult:
     seconds: float  # wall time, evaluation included
     images_per_s: float  # training images per second of training
     steps: int
+    # Mean training loss over every step and over the last quarter of the steps: the
+    # training-speed scores of Ru et al. 2021 ("Speedy performance estimation"), lower is better.
+    loss_all: float = math.nan
+    loss_last: float = math.nan
+
+    def scores(self) -> dict[str, float]:
+        """The run's scores besides its accuracy, for run logs."""
+        return {"loss_all": self.loss_all, "loss_last": self.loss_last}
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -169,6 +190,8 @@ def train(
     """
     device = data.train_images.device
     start = time.perf_counter()
+    if config.resolution is not None:
+        data = resized(data, config.resolution)
     model.to(device)
     if device.type == "cuda":
         if config.cudnn_benchmark:
@@ -192,6 +215,8 @@ def train(
         final_div_factor=1e3,
     )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    averaged = _ema_model(model, config.ema)
+    losses: list[torch.Tensor] = []  # on the device: reading each would synchronise a GPU
     history: list[float] = []
     train_seconds = 0.0
     step = 0
@@ -208,6 +233,9 @@ def train(
                 loss.backward()
                 optimizer.step()
                 schedule.step()
+                losses.append(loss.detach())
+                if averaged is not None:
+                    averaged.update_parameters(model)
                 step += 1
                 if step in eval_steps or step == total_steps:
                     if not torch.isfinite(loss):
@@ -215,14 +243,15 @@ def train(
                     train_seconds += time.perf_counter() - tick
                     # Its own generator: evaluating must not change the training that follows.
                     recalibration = torch.Generator(device=device).manual_seed(seed + 1)
+                    scored = averaged.module if averaged is not None else model
                     recalibrate_batchnorm(
-                        model,
+                        scored,
                         data,
                         config.bn_recalibration_batches,
                         config.batch_size,
                         recalibration,
                     )
-                    history.append(evaluate(model, data, config.eval_batch_size))
+                    history.append(evaluate(scored, data, config.eval_batch_size))
                     if report is not None:
                         report(history[-1], step, step == total_steps)
                     model.train()
@@ -236,13 +265,25 @@ def train(
             torch.cuda.empty_cache()
         raise TrainingFailed(f"out of memory: {str(error).splitlines()[0]}") from None
     images_seen = step * config.batch_size
+    per_step = torch.stack(losses).float().cpu()
     return TrainResult(
         accuracy=history[-1],
         history=tuple(history),
         seconds=time.perf_counter() - start,
         images_per_s=images_seen / max(train_seconds, 1e-9),
         steps=step,
+        loss_all=float(per_step.mean()),
+        loss_last=float(per_step[-max(1, len(losses) // 4) :].mean()),
     )
+
+
+def _ema_model(model: nn.Module, decay: float | None) -> nn.Module | None:
+    """A copy of ``model`` whose weights follow an exponential moving average, or None."""
+    if decay is None:
+        return None
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=False)
 
 
 def train_arch(

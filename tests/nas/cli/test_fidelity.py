@@ -125,7 +125,7 @@ def test_a_failed_run_exits_1_after_logging_the_others(tmp_path, monkeypatch, ca
     def fail_the_reference(run):
         if run.network == 0 and run.budget == "proxy":
             raise RuntimeError("loss became nan at step 3")
-        return 0.5 + 0.01 * run.network, 1.0
+        return 0.5 + 0.01 * run.network, 1.0, {}
 
     monkeypatch.setattr(execute_module, "train_run", fail_the_reference)
     assert command([*TINY, "--out", str(tmp_path)]) == 1

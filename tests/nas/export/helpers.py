@@ -11,9 +11,10 @@ from search_spaces import ArchSpec
 SMALL = "stem8-ir_r1_k3_s1_e1_c8-ir_r2_k3_s2_e3_c16_se0.25-ir_r1_k5_s2_e3_c24-head32-silu-res64"
 
 
-def randomized(arch: ArchSpec, num_classes: int = 10, in_channels: int = 3) -> Network:
+def randomized(arch: ArchSpec, num_classes: int | None = 10, in_channels: int = 3) -> Network:
     """A network whose every tensor matters (a fresh one has a zero classifier and
-    activations that shrink to nothing through identity BatchNorm statistics)."""
+    activations that shrink to nothing through identity BatchNorm statistics); ``num_classes``
+    None: the export's default for ``arch``."""
     network = untrained_network(arch, num_classes, in_channels)
     generator = torch.Generator().manual_seed(1)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
-from nas.export import ExportConfig, check_onnx, export_pytorch, run_export
-from search_spaces import decode
+from nas.export import ExportConfig, check_onnx, export_onnx, export_pytorch, run_export
+from search_spaces import decode, nb_macro
 from tests.nas.export.helpers import SMALL, randomized
 
 
@@ -32,3 +33,25 @@ def test_onnx_export_matches_pytorch_and_the_check_can_fail(tmp_path):
     tampered = tmp_path / "tampered.onnx"
     onnx.save(proto, str(tampered))
     assert not check_onnx(network, tampered).passed
+
+
+@pytest.mark.parametrize("key", ["00000000", "10201012", "22212220"])
+def test_nb_macro_networks_export_at_32_pixels_and_10_classes(tmp_path, key):
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    network = randomized(nb_macro.arch(key), num_classes=None)  # the export's defaults
+    path = export_onnx(network, tmp_path / f"{key}.onnx")
+    graph = onnx.load(str(path)).graph
+    dims = [
+        [d.dim_value or d.dim_param for d in value.type.tensor_type.shape.dim]
+        for value in (graph.input[0], graph.output[0])
+    ]
+    assert dims[0][1:] == [3, 32, 32] and dims[1][1:] == [10]
+    check = check_onnx(network, path)
+    assert check.passed and check.logits_scale > 0.1, check.describe()
+    if key != "22212220":  # the identity's projection (layer 6 here) is in the file
+        projection_norm = network.model.stages[5][0].body[0][1]
+        with torch.no_grad():
+            projection_norm.bias += 1.0
+        assert not check_onnx(network, path).passed

@@ -28,7 +28,7 @@ class StandIn:
         self.calls.append(run)
         if (run.network, run.budget) in self.failing:
             raise RuntimeError("loss became nan at step 3")
-        return 0.5 + 0.01 * run.network + 0.2 * (run.budget == YARDSTICK), 1.0
+        return 0.5 + 0.01 * run.network + 0.2 * (run.budget == YARDSTICK), 1.0, {}
 
 
 def config(tmp_path, **fields) -> FidelityConfig:

@@ -109,3 +109,23 @@ def test_the_committed_cpu_log_matches_the_cpu_preset_proxy():
     ]
     found = RunLog(ROOT / "bench" / "fidelity_cpu_runs.csv").load()
     assert [found[run.key].accuracy for run in runs] == [0.7192, 0.7102]
+
+
+def test_a_run_s_scores_are_logged_and_older_logs_still_read(tmp_path):
+    log = RunLog(tmp_path / "runs.csv")
+    run = make_run()
+    log.append(run, 0.5, 3.0, {"loss_all": 1.5, "loss_last": 1.25})
+    assert log.load()[run.key] == Logged(0.5, 3.0, {"loss_all": 1.5, "loss_last": 1.25})
+    # A log begun before runs kept their scores goes on without the column.
+    old = tmp_path / "old.csv"
+    old.write_text(",".join(LOG_COLUMNS[:-1]) + "\n")
+    RunLog(old).append(run, 0.5, 3.0, {"loss_all": 1.5})
+    assert RunLog(old).load()[run.key] == Logged(0.5, 3.0)
+    assert pd.read_csv(old).shape[1] == len(LOG_COLUMNS) - 1
+
+
+def test_settings_added_later_keep_the_keys_of_runs_logged_before_them():
+    run = make_run()
+    assert '"resolution"' not in run.key[3] and '"ema"' not in run.key[3]
+    sized = dataclasses.replace(run, train=dataclasses.replace(run.train, resolution=16))
+    assert '"resolution": 16' in sized.key[3] and sized.key != run.key

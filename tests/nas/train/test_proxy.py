@@ -133,3 +133,29 @@ def test_evaluating_does_not_change_training(data):
     once = train(small_model(data), data, TrainConfig(epochs=1, evaluations=1), seed=4)
     thrice = train(small_model(data), data, TrainConfig(epochs=1, evaluations=3), seed=4)
     assert thrice.accuracy == once.accuracy and len(thrice.history) == 3
+
+
+def test_a_run_reports_its_training_losses(data):
+    result = train(small_model(data), data, TrainConfig(epochs=1, batch_size=64))
+    assert 0 < result.loss_last < result.loss_all < 3  # the loss falls during training
+    assert result.scores() == {"loss_all": result.loss_all, "loss_last": result.loss_last}
+
+
+def test_ema_weights_are_what_is_scored(data):
+    plain = train(small_model(data), data, TrainConfig(epochs=1, batch_size=64))
+    averaged = train(small_model(data), data, TrainConfig(epochs=1, batch_size=64, ema=0.9))
+    # The same training (the losses match), another network scored.
+    assert averaged.loss_all == pytest.approx(plain.loss_all)
+    assert averaged.accuracy != plain.accuracy
+    with pytest.raises(ValueError, match="ema=1.5 is invalid"):
+        TrainConfig(ema=1.5)
+
+
+def test_a_resolution_resizes_the_images_once(data):
+    seen = []
+    model = small_model(data)
+    model.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].shape[-1]))
+    train(model, data, TrainConfig(epochs=0.25, batch_size=64, resolution=12))
+    assert set(seen) == {12}
+    with pytest.raises(ValueError, match="resolution=4 is invalid"):
+        TrainConfig(resolution=4)

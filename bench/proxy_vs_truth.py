@@ -1,0 +1,175 @@
+"""The proxy judged against the truth: NAS-Bench-Macro networks trained with the proxy on CIFAR-10,
+ranked against the table's 50-epoch accuracy, for the cpu preset and its variants.
+
+    python bench/proxy_vs_truth.py --data-dir DIR [--networks 40] [--variant-networks 24]
+        [--seeds 2] [--variants base,5k,20k,16px,24px,ema,sgd] [--runs FILE] [--jobs 1]
+        [--threads N]
+        [--from-log] [--json FILE]
+
+The networks are ``nas.fidelity.networks.choose_truth_networks`` (seed 0): half from the top
+quartile of the truth. The cpu preset (``base``) trains all ``--networks`` with ``--seeds``
+seeds; every other variant trains the first ``--variant-networks`` of them with seed 0 (they
+alternate top quartile and rest, so the first 24 hold 12 of each). The training losses (Ru et al.
+2021's scores) come with every run, so ``loss-all`` and ``loss-last`` need no training of their
+own. Variants:
+
+    base    the cpu preset: 10,000 CIFAR-10 images seen, 32 px, AdamW one-cycle (its learning
+            rate already anneals to 1/25,000 of its peak: the "decayed to zero" variant)
+    5k 20k  5,000 / 20,000 images seen (as many distinct images as the budget, up to 40,000)
+    16px 24px   trained and validated at 16 / 24 px (the images resized once, bilinear)
+    ema     the weights' exponential moving average (decay 0.99 per step) is what is scored
+    sgd     SGD, Nesterov momentum 0.9, lr 0.1, weight decay 5e-4 (the table's optimizer)
+
+Runs go in ``nas.fidelity``'s run log (``--runs``), one row per run as it ends: a stopped bench
+resumes, and ``python -m nas.fidelity --space nb-macro --truth table`` reuses the base runs.
+``--from-log`` prints the tables without training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from nas.fidelity.config import FidelityConfig
+from nas.fidelity.execute import execute
+from nas.fidelity.networks import Network, choose_truth_networks
+from nas.fidelity.plan import Budget, budgets
+from nas.fidelity.runs import PROXY, Run, RunLog
+from nas.fidelity.truth import figures_text, truth_figures, variant_table
+from nas.proxy import ProxyConfig
+from nas.truth import load_table
+
+log = logging.getLogger("proxy_vs_truth")
+
+ROOT = Path(__file__).resolve().parent
+RUNS = ROOT / "proxy_vs_truth_runs.csv"
+VARIANTS = ("base", "5k", "20k", "16px", "24px", "ema", "sgd")
+SCORE_VARIANTS = {"loss-all": "loss_all", "loss-last": "loss_last"}  # scores of the base runs
+
+
+def variant_budget(name: str, base: Budget, config: FidelityConfig) -> Budget:
+    """The base budget changed as the variant says."""
+    train = base.train
+    if name == "base":
+        return base
+    if name in ("5k", "20k"):
+        seen = 5000 if name == "5k" else 20000
+        proxy = config.proxy.seeing(seen, 40000)
+        data = dataclasses.replace(base.data, train_subset=proxy.train_subset)
+        return Budget(
+            PROXY,
+            proxy,
+            data,
+            proxy.train_config(1, proxy.train_subset),
+            proxy.train_subset,
+            base.val_images,
+        )
+    if name in ("16px", "24px"):
+        train = dataclasses.replace(train, resolution=int(name[:2]))
+    elif name == "ema":
+        train = dataclasses.replace(train, ema=0.99)
+    elif name == "sgd":
+        train = dataclasses.replace(train, optimizer="sgd", lr=0.1, weight_decay=5e-4)
+    else:
+        raise ValueError(f"unknown variant {name!r}: use {', '.join(VARIANTS)}")
+    return dataclasses.replace(base, train=train)
+
+
+def plan_runs(
+    networks: tuple[Network, ...],
+    variants: dict[str, Budget],
+    seeds: int,
+    variant_networks: int,
+    device: str,
+) -> list[tuple[str, Run]]:
+    """(variant, run) pairs: the base with each seed first, then the variants."""
+    runs = []
+    base = variants["base"]
+    for seed in range(seeds):
+        for index, network in enumerate(networks):
+            run = Run(index, PROXY, seed, seed, network.arch, base.data, base.train, device)
+            runs.append(("base", run))
+    for name, budget in variants.items():
+        if name == "base":
+            continue
+        for index, network in enumerate(networks[:variant_networks]):
+            run = Run(index, PROXY, 0, 0, network.arch, budget.data, budget.train, device)
+            runs.append((name, run))
+    return runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--networks", type=int, default=40)
+    parser.add_argument("--variant-networks", type=int, default=24)
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--variants", default=",".join(VARIANTS))
+    parser.add_argument("--runs", default=str(RUNS))
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads of a one-job bench (default: torch's); 1 leaves a core free",
+    )
+    parser.add_argument("--from-log", action="store_true")
+    parser.add_argument("--json", default=str(ROOT / "proxy_vs_truth.json"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+
+    table = load_table()
+    networks = choose_truth_networks(table, args.networks, seed=0)
+    proxy = ProxyConfig(dataset="cifar10", data_dir=args.data_dir, device="cpu")
+    config = FidelityConfig(proxy=proxy, networks=args.networks, show_progress=False)
+    base, _ = budgets(config)
+    names = [name for name in args.variants.split(",") if name]
+    variants = {name: variant_budget(name, base, config) for name in ["base", *names]}
+    runs = plan_runs(networks, variants, args.seeds, args.variant_networks, "cpu")
+    run_log = RunLog(Path(args.runs))
+    logged = run_log.load()
+    todo = [run for _, run in runs if run.key not in logged]
+    log.info(f"{len(runs)} runs: {len(runs) - len(todo)} in {args.runs}, {len(todo)} to train")
+    if not args.from_log and todo:
+        started = time.perf_counter()
+        done = [0]
+
+        def finished(run: Run, accuracy: float, seconds: float, scores: dict) -> None:
+            run_log.append(run, accuracy, seconds, scores)
+            logged[run.key] = None  # type: ignore[assignment]
+            done[0] += 1
+            rate = (time.perf_counter() - started) / done[0]
+            log.info(
+                f"{networks[run.network].name} seed {run.seed} {run.train.optimizer} "
+                f"res {run.train.resolution or 32} ema {run.train.ema} "
+                f"seen {round(run.train.epochs * (run.data.train_subset or 0))}: "
+                f"{accuracy:.2%} [{seconds:.0f} s]; {done[0]}/{len(todo)}, "
+                f"ETA {(len(todo) - done[0]) * rate / 60:.0f} min"
+            )
+
+        def failed(run: Run, error: BaseException) -> None:
+            log.warning(f"{networks[run.network].name} failed: {error}")
+
+        execute(todo, args.jobs, finished, failed)
+    logged = run_log.load()
+    rows = variant_table(table, networks, runs, logged, SCORE_VARIANTS)
+    if rows.empty:
+        print("no runs logged yet")
+        return 0
+    figures = truth_figures(rows, table)
+    print(figures_text(figures))
+    Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The sampler benchmark: samplers against a table of true accuracies (NAS-Bench-Macro), over
+budgets, noise levels and many seeds, each paired with random search of the same seed.
+
+``compare(CompareConfig(...))`` runs table searches (``nas.search`` with ``objective="table"``)
+in parallel processes, logs each repetition as it ends (a stopped benchmark resumes), and
+returns the winners' truth, their percentiles in the space, the win rate against random search
+with its bootstrap interval, the one-sided Wilcoxon p and the anytime curves.
+"""
+
+from __future__ import annotations
+
+from nas.compare.analysis import SUMMARY_COLUMNS, summary_text
+from nas.compare.config import (
+    BASELINE,
+    DEFAULT_BUDGETS,
+    DEFAULT_SAMPLERS,
+    PLOT_FILE,
+    RUNS_FILE,
+    SUMMARY_CSV,
+    SUMMARY_JSON,
+    CompareConfig,
+    noise_label,
+)
+from nas.compare.run import CompareResult, compare
+
+__all__ = [
+    "BASELINE",
+    "DEFAULT_BUDGETS",
+    "DEFAULT_SAMPLERS",
+    "PLOT_FILE",
+    "RUNS_FILE",
+    "SUMMARY_COLUMNS",
+    "SUMMARY_CSV",
+    "SUMMARY_JSON",
+    "CompareConfig",
+    "CompareResult",
+    "compare",
+    "noise_label",
+    "summary_text",
+]

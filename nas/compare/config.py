@@ -1,0 +1,95 @@
+"""``CompareConfig``: which samplers, budgets, noise levels and repetitions the sampler benchmark
+runs against a table of true accuracies, validated when it is made."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from nas.errors import ConfigError
+from nas.reward import DEFAULT_W
+from nas.search.config import SAMPLERS
+from nas.truth import check_noise_sd
+from search_spaces import nb_macro
+
+BASELINE = "random"  # every sampler is paired with random search of the same seed
+DEFAULT_SAMPLERS = ("tpe", "tpe-univariate", "evolution", "nsga2", "random")
+DEFAULT_BUDGETS = (20, 40, 60, 120)
+RUN = None  # a noise level of None: a trial sees one of the table's runs (chosen by its seed)
+
+# The files the benchmark's folder holds.
+RUNS_FILE = "runs.csv"  # one row per repetition (its anytime curve too): the run log
+SUMMARY_CSV = "summary.csv"  # one row per sampler, budget and noise level
+SUMMARY_JSON = "summary.json"
+PLOT_FILE = "anytime.png"  # the median true reward of the incumbent by trial
+
+
+def noise_label(noise_sd: float | None) -> str:
+    """How a noise level is written in files and tables: ``run`` or the sd."""
+    return "run" if noise_sd is None else f"{noise_sd:g}"
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """The benchmark: every sampler x budget x noise level, ``repeats`` seeds each."""
+
+    samplers: tuple[str, ...] = DEFAULT_SAMPLERS
+    budgets: tuple[int, ...] = DEFAULT_BUDGETS
+    noise_sds: tuple[float | None, ...] = (RUN,)
+    repeats: int = 100
+    first_seed: int = 0
+    target_flops: float = nb_macro.TARGET_FLOPS
+    w: float = DEFAULT_W
+    table: str | None = None  # None: the table shipped with the project
+    jobs: int = 1  # processes
+    out: str = "results/compare-nb-macro"
+    resamples: int = 2000  # bootstrap resamples of the repetitions
+    confidence: float = 0.9
+    show_progress: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("samplers", "budgets", "noise_sds"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)) or not isinstance(value, (tuple, list)) or not value:
+                raise ConfigError(name, value, "must be a non-empty list")
+            if len(set(value)) != len(value):
+                raise ConfigError(name, value, "repeats an entry")
+            object.__setattr__(self, name, tuple(value))
+        for sampler in self.samplers:
+            if sampler not in SAMPLERS:
+                raise ConfigError("samplers", sampler, f"must be among {', '.join(SAMPLERS)}")
+        if BASELINE not in self.samplers:
+            raise ConfigError(
+                "samplers", ",".join(self.samplers), f"must include {BASELINE}: the pairs' baseline"
+            )
+        for budget in self.budgets:
+            if isinstance(budget, bool) or not isinstance(budget, int) or budget < 2:
+                raise ConfigError("budgets", budget, "must be whole numbers of trials >= 2")
+        for noise_sd in self.noise_sds:
+            if noise_sd is not RUN:
+                check_noise_sd(noise_sd)
+        for name, minimum in (("repeats", 2), ("jobs", 1), ("resamples", 100)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ConfigError(name, value, f"must be an integer >= {minimum}")
+        if isinstance(self.first_seed, bool) or not isinstance(self.first_seed, int):
+            raise ConfigError("first_seed", self.first_seed, "must be an integer >= 0")
+        if self.first_seed < 0:
+            raise ConfigError("first_seed", self.first_seed, "must be an integer >= 0")
+        if not (isinstance(self.target_flops, (int, float)) and self.target_flops > 0):
+            raise ConfigError("target_flops", self.target_flops, "must be a positive number")
+        if not (isinstance(self.w, (int, float)) and math.isfinite(self.w)):
+            raise ConfigError("w", self.w, "must be a finite number")
+        if not (isinstance(self.confidence, float) and 0 < self.confidence < 1):
+            raise ConfigError("confidence", self.confidence, "must be between 0 and 1")
+        if not isinstance(self.out, str) or not self.out.strip():
+            raise ConfigError("out", self.out, "must name a folder")
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.out)
+
+    @property
+    def seeds(self) -> range:
+        return range(self.first_seed, self.first_seed + self.repeats)

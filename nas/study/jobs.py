@@ -1,0 +1,74 @@
+"""Independent jobs in this process or in spawned worker processes, each result reported as it
+ends and a failure never stopping the others: the engine's pool for work that is not one shared
+Optuna study (many small studies, benchmark repetitions)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
+from typing import Any, TypeVar
+
+Job = TypeVar("Job")
+
+
+def _init_worker(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+def run_jobs(
+    function: Callable[[Job], Any],
+    jobs: Sequence[Job],
+    processes: int,
+    done: Callable[[Job, Any], None],
+    failed: Callable[[Job, BaseException], None],
+    threads: int = 1,
+) -> None:
+    """``function(job)`` for every job: here with one process, else in ``processes`` spawned
+    ones (``function`` must then be importable); ``done(job, result)`` or ``failed(job, error)``
+    is called here as each ends. Interrupted, the jobs in flight are stopped, not waited for."""
+    if not jobs:
+        return
+    if processes <= 1:
+        for job in jobs:
+            try:
+                result = function(job)
+            except Exception as error:  # one job's failure must not lose the others
+                failed(job, error)
+            else:
+                done(job, result)
+        return
+    pool = ProcessPoolExecutor(
+        processes, get_context("spawn"), initializer=_init_worker, initargs=(threads,)
+    )
+    finished = False
+    try:
+        futures = {pool.submit(function, job): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except BrokenProcessPool as error:  # a worker died (killed, out of memory)
+                failed(job, RuntimeError(f"its worker process died ({error})"))
+            except Exception as error:
+                failed(job, error)
+            else:
+                done(job, result)
+        finished = True
+    finally:
+        if not finished:
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+        pool.shutdown(wait=finished, cancel_futures=True)
+
+
+def cpu_count() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1

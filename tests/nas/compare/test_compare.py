@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nas.cli.common import run
+from nas.cli.compare import PROG, main
+from nas.compare import SUMMARY_COLUMNS, CompareConfig, compare
+from nas.compare.analysis import one_sided_wilcoxon, summarize, win_interval
+from nas.compare.run import Task, run_task, true_rewards
+from nas.errors import ConfigError
+from nas.truth import load_table
+
+
+def small(tmp_path, **changes) -> CompareConfig:
+    values = dict(
+        samplers=("tpe", "random"),
+        budgets=(6, 10),
+        noise_sds=(None, 0.01),
+        repeats=3,
+        out=str(tmp_path / "cmp"),
+        show_progress=False,
+        resamples=200,
+    )
+    return CompareConfig(**(values | changes))
+
+
+def test_a_repetition_is_a_table_search_judged_by_the_truth():
+    row = run_task(Task("random", 12, None, 5, 55e6, -0.07, None))
+    table = load_table()
+    rewards = true_rewards(None, 55e6, -0.07)
+    assert row["true_accuracy"] == pytest.approx(table[row["winner"]].accuracy)
+    assert row["true_reward"] == pytest.approx(rewards[row["winner"]])
+    assert 0 <= row["reward_percentile"] <= 100
+    curve = json.loads(row["curve"])
+    assert len(curve) == 12 and curve[-1] == pytest.approx(row["true_reward"], abs=1e-6)
+    # The same seed gives the same repetition.
+    assert run_task(Task("random", 12, None, 5, 55e6, -0.07, None))["winner"] == row["winner"]
+
+
+def test_the_benchmark_writes_its_summary_and_resumes(tmp_path):
+    config = small(tmp_path)
+    result = compare(config)
+    assert list(result.summary.columns) == SUMMARY_COLUMNS
+    assert len(result.summary) == 2 * 2 * 2
+    data = json.loads((config.folder / "summary.json").read_text())
+    keys = {"sampler", "trials", "noise_sd", "repeats", "win_rate", "win_rate_low"}
+    keys |= {"win_rate_high", "median_percentile"}
+    assert all(keys <= set(row) for row in data["rows"])
+    tpe = [row for row in data["rows"] if row["sampler"] == "tpe"]
+    for row in tpe:
+        assert 0 <= row["win_rate_low"] <= row["win_rate"] <= row["win_rate_high"] <= 1
+    assert set(data["anytime"]) == {"run", "0.01"}
+    assert len(data["anytime"]["run"]["tpe"]) == 10
+    runs = pd.read_csv(config.folder / "runs.csv")
+    assert len(runs) == 2 * 2 * 2 * 3
+    again = compare(config)  # everything is in the log: nothing runs, the same figures
+    pd.testing.assert_frame_equal(again.summary, result.summary)
+    assert len(pd.read_csv(config.folder / "runs.csv")) == len(runs)
+
+
+def test_win_rates_and_tests_on_known_gaps():
+    rows = []
+    for seed in range(10):
+        rows.append({"sampler": "random", "seed": seed, "true_reward": 0.5})
+        rows.append({"sampler": "good", "seed": seed, "true_reward": 0.6 if seed < 8 else 0.5})
+    frame = pd.DataFrame(rows).assign(
+        trials=20,
+        noise_sd="run",
+        true_accuracy=0.9,
+        reward_percentile=50.0,
+        accuracy_percentile=50.0,
+    )
+    summary = summarize(frame, CompareConfig(samplers=("tpe", "random"), repeats=10))
+    good = summary[summary["sampler"] == "good"].iloc[0]
+    assert good["win_rate"] == pytest.approx(0.9)  # 8 wins, 2 ties counted half
+    assert good["median_gap"] == pytest.approx(0.1)
+    assert good["wilcoxon_p"] < 0.01
+    assert pd.isna(summary[summary["sampler"] == "random"].iloc[0]["win_rate"])
+    assert one_sided_wilcoxon(np.zeros(5)) == 1.0
+    assert one_sided_wilcoxon(np.array([-0.1] * 6)) > 0.9
+    low, high = win_interval(np.array([1.0] * 5 + [0.0] * 5), 1000, 0.9)
+    assert 0.1 < low < 0.5 < high < 0.9
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"samplers": ("tpe",)}, "must include random"),
+        ({"samplers": ("tpe", "random", "grid")}, "samplers='grid' is invalid"),
+        ({"budgets": (1,)}, "budgets=1 is invalid"),
+        ({"noise_sds": (-0.5,)}, "noise_sd=-0.5 is invalid"),
+        ({"repeats": 1}, "repeats=1 is invalid"),
+        ({"budgets": (10, 10)}, "repeats an entry"),
+    ],
+)
+def test_bad_settings_name_the_value(tmp_path, changes, message):
+    with pytest.raises(ConfigError, match=message):
+        small(tmp_path, **changes)
+
+
+def test_the_command_prints_the_table_and_writes_the_files(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    argv = ["--samplers", "evolution,random", "--budgets", "6", "--repeats", "2"]
+    argv += ["--noise-sd", "run", "--jobs", "1", "--out", str(out), "--no-progress"]
+    assert run(main, PROG, argv) == 0
+    printed = capsys.readouterr().out
+    assert "win vs random" in printed and "evolution" in printed
+    assert {p.name for p in out.iterdir()} >= {"runs.csv", "summary.csv", "summary.json"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--noise-sd", "-1"], "--noise-sd=-1.0 is invalid"),
+        (["--noise-sd", "loud"], "--noise-sd='loud' is invalid"),
+        (["--budgets", "ten"], "--budgets='ten' is invalid"),
+        (["--table", "NOFILE"], "no such file"),
+        (["--samplers", "tpe"], "must include random"),
+    ],
+)
+def test_bad_flags_give_one_line_exit_2_and_write_nothing(tmp_path, capsys, argv, message):
+    out = tmp_path / "cmp"
+    argv = [arg.replace("NOFILE", str(tmp_path / "none.json")) for arg in argv]
+    code = run(main, PROG, [*argv, "--repeats", "2", "--out", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
