@@ -9,12 +9,10 @@ import functools
 import logging
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_context
 
 from nas.data import DataConfig, ProxyData, load_data
 from nas.fidelity.runs import Run
+from nas.study.jobs import run_jobs
 from nas.train import train_arch
 
 log = logging.getLogger(__name__)
@@ -38,12 +36,6 @@ def _train_in_worker(run: Run) -> tuple[float, float, dict[str, float]]:
     return train_run(run)
 
 
-def _init_worker(threads: int) -> None:
-    import torch
-
-    torch.set_num_threads(threads)  # this worker process's own thread count
-
-
 def threads_per_job(jobs: int, device: str) -> int:
     """torch threads for each of ``jobs`` processes: the cores split between them on the CPU,
     one on a GPU (the CPU only feeds it)."""
@@ -54,41 +46,20 @@ def threads_per_job(jobs: int, device: str) -> int:
 
 def execute(runs: Sequence[Run], jobs: int, finished: Finished, failed: Failed) -> None:
     """Train ``runs``, reporting each through ``finished`` or ``failed`` as it ends: in this
-    process with one job, else in ``jobs`` spawned processes (never forked: CUDA)."""
+    process with one job, else in ``jobs`` spawned processes (never forked: CUDA), on the study
+    engine's pool (``nas.study.jobs``)."""
     if not runs:
         return
-    if jobs == 1:
-        try:
-            for run in runs:
-                try:
-                    accuracy, seconds, scores = train_run(run)
-                except Exception as error:  # one run's failure must not lose the others
-                    failed(run, error)
-                else:
-                    finished(run, accuracy, seconds, scores)
-        finally:
-            _data.cache_clear()
-        return
-    threads = threads_per_job(jobs, runs[0].device)
-    pool = ProcessPoolExecutor(
-        jobs, get_context("spawn"), initializer=_init_worker, initargs=(threads,)
-    )
-    done = False
+    # In this process the module's train_run is looked up when called (tests replace it).
+    function = _train_in_worker if jobs > 1 else (lambda run: train_run(run))
     try:
-        futures = {pool.submit(_train_in_worker, run): run for run in runs}
-        for future in as_completed(futures):
-            run = futures[future]
-            try:
-                accuracy, seconds, scores = future.result()
-            except BrokenProcessPool as error:  # a worker died (killed, out of memory)
-                failed(run, RuntimeError(f"its worker process died ({error})"))
-            except Exception as error:
-                failed(run, error)
-            else:
-                finished(run, accuracy, seconds, scores)
-        done = True
+        run_jobs(
+            function,
+            runs,
+            jobs,
+            lambda run, result: finished(run, *result),
+            failed,
+            threads=threads_per_job(jobs, runs[0].device),
+        )
     finally:
-        if not done:  # interrupted: stop the runs in flight now rather than wait for them
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
-                process.terminate()
-        pool.shutdown(wait=done, cancel_futures=True)
+        _data.cache_clear()

@@ -17,9 +17,18 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_help_lists_every_command(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for name in ("search", "scale", "report", "export", "cost", "fidelity", "train"):
+    for name in ("search", "scale", "report", "export", "cost", "fidelity", "compare", "train"):
         assert f"  {name}" in out
-    assert set(COMMANDS) == {"search", "scale", "report", "export", "cost", "fidelity", "train"}
+    assert set(COMMANDS) == {
+        "search",
+        "scale",
+        "report",
+        "export",
+        "cost",
+        "fidelity",
+        "compare",
+        "train",
+    }
 
 
 def test_no_command_and_an_unknown_one_exit_2(capsys):
