@@ -23,16 +23,8 @@ from nas.export.network import (
 from nas.export.onnx import INSTALL_HINT, OnnxCheck, check_onnx, export_onnx
 from nas.export.pytorch import export_pytorch
 from nas.export.run import prepare_network, run_export
-from nas.export.timm import (
-    TimmArch,
-    block_string,
-    export_timm,
-    from_timm,
-    parse_block_string,
-    timm_snippet,
-    timm_state_dict,
-    to_timm,
-)
+from nas.export.timm import TimmArch, block_string, from_timm, parse_block_string, to_timm
+from nas.export.timm_script import export_timm, timm_snippet, timm_state_dict
 
 __all__ = [
     "DEFAULT_IN_CHANNELS",

@@ -20,7 +20,7 @@ from nas.export.network import (
 )
 from nas.export.onnx import ONNX_INPUT, ONNX_OUTPUT, check_onnx, export_onnx, onnx_modules
 from nas.export.pytorch import export_pytorch
-from nas.export.timm import export_timm
+from nas.export.timm_script import export_timm
 from nas.train import checkpoint
 from search_spaces import encode
 

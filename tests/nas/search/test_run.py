@@ -270,7 +270,7 @@ def test_help_documents_every_flag_with_default(capsys):
     ):
         assert flag in text
     flat = " ".join(text.split())  # argparse wraps lines anywhere
-    assert "(default: 400000000.0)" in flat and "(default: tpe)" in flat
+    assert "(default 4e+08; nb-macro: 5.5e+07)" in flat and "(default: tpe)" in flat
 
 
 def test_killed_search_resumes_without_losing_a_finished_trial(tmp_path):
