@@ -49,6 +49,7 @@ log = logging.getLogger("proxy_vs_truth")
 ROOT = Path(__file__).resolve().parent
 RUNS = ROOT / "proxy_vs_truth_runs.csv"
 VARIANTS = ("base", "5k", "20k", "16px", "24px", "ema", "sgd")
+CIFAR_TRAINING_LEFT = 40_000  # CIFAR-10's training images less the 10,000 held out
 SCORE_VARIANTS = {"loss-all": "loss_all", "loss-last": "loss_last"}  # scores of the base runs
 
 
@@ -59,7 +60,7 @@ def variant_budget(name: str, base: Budget, config: FidelityConfig) -> Budget:
         return base
     if name in ("5k", "20k"):
         seen = 5000 if name == "5k" else 20000
-        proxy = config.proxy.seeing(seen, 40000)
+        proxy = config.proxy.seeing(seen, CIFAR_TRAINING_LEFT)
         data = dataclasses.replace(base.data, train_subset=proxy.train_subset)
         return Budget(
             PROXY,

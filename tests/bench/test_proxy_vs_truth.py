@@ -1,0 +1,76 @@
+"""bench/proxy_vs_truth.py: its plan of runs and variants, and its table from a run log, with a
+stand-in for training (the real runs take minutes each)."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import sys
+from pathlib import Path
+
+import pytest
+
+from nas.fidelity import execute as execute_module
+from nas.truth import load_table
+from search_spaces import nb_macro
+from tests.nas.data.helpers import write_cifar
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def bench():
+    path = ROOT / "bench" / "proxy_vs_truth.py"
+    spec = importlib.util.spec_from_file_location("proxy_vs_truth", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+class FromTheTable:
+    """Scores a network by its truth, lower with fewer images seen; no training."""
+
+    def __init__(self) -> None:
+        self.calls = []
+        self.table = load_table()
+
+    def __call__(self, run):
+        self.calls.append(run)
+        truth = self.table[nb_macro.key(run.arch)].accuracy
+        seen = run.train.epochs * run.data.train_subset
+        return truth * seen / 20000, 2.0, {"loss_all": 2 - truth, "loss_last": 1 - truth}
+
+
+def test_the_plan_trains_the_base_seeds_first_then_each_variant_on_the_first_networks(
+    bench, tmp_path, monkeypatch
+):
+    write_cifar(tmp_path / "data", per_batch=12)
+    trainer = FromTheTable()
+    monkeypatch.setattr(execute_module, "train_run", trainer)
+    argv = ["--data-dir", str(tmp_path / "data"), "--networks", "6", "--variant-networks", "4"]
+    argv += ["--runs", str(tmp_path / "runs.csv"), "--json", str(tmp_path / "out.json")]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert bench.main([*argv, "--variants", "20k,16px,ema,sgd"]) == 0
+    calls = trainer.calls
+    assert len(calls) == 6 * 2 + 4 * 4
+    assert [run.seed for run in calls[:12]] == [0] * 6 + [1] * 6
+    variants = calls[12:]
+    assert {run.train.resolution for run in variants[4:8]} == {16}
+    assert {run.train.ema for run in variants[8:12]} == {0.99}
+    assert {(run.train.optimizer, run.train.lr) for run in variants[12:]} == {("sgd", 0.1)}
+    assert {round(run.train.epochs * run.data.train_subset) for run in variants[:4]} == {20000}
+    assert {run.network for run in variants} == {0, 1, 2, 3}
+    text = out.getvalue()
+    for name in ("base", "20k", "16px", "ema", "sgd", "loss-all", "loss-last", "ceiling"):
+        assert name in text
+    # Everything is logged: the same command trains nothing and prints the same table.
+    again = FromTheTable()
+    monkeypatch.setattr(execute_module, "train_run", again)
+    out2 = io.StringIO()
+    with contextlib.redirect_stdout(out2):
+        assert bench.main([*argv, "--variants", "20k,16px,ema,sgd", "--from-log"]) == 0
+    assert again.calls == [] and out2.getvalue() == text
