@@ -11,14 +11,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from nas.compare import CompareConfig, run_compare
     from nas.export import ExportConfig, run_export
-    from nas.fidelity import FidelityConfig, run_fidelity
+    from nas.fidelity import FidelityConfig, run_fidelity, run_truth_check
     from nas.proxy import ProxyConfig
     from nas.report import make_report, scaling_figures
     from nas.results import load as load_results
     from nas.reward import RewardConfig
     from nas.scale import ScaleConfig, run_scale
     from nas.search import SearchConfig, run_search
+    from nas.truth import load_table
 
 # name -> (module, attribute)
 _PUBLIC = {
@@ -35,9 +37,14 @@ _PUBLIC = {
     "FidelityConfig": ("nas.fidelity", "FidelityConfig"),
     "run_fidelity": ("nas.fidelity", "run_fidelity"),
     "run_export": ("nas.export", "run_export"),
+    "run_truth_check": ("nas.fidelity", "run_truth_check"),
+    "CompareConfig": ("nas.compare", "CompareConfig"),
+    "run_compare": ("nas.compare", "run_compare"),
+    "load_table": ("nas.truth", "load_table"),
 }
 
 __all__ = [
+    "CompareConfig",
     "ExportConfig",
     "FidelityConfig",
     "ProxyConfig",
@@ -45,11 +52,14 @@ __all__ = [
     "ScaleConfig",
     "SearchConfig",
     "load_results",
+    "load_table",
     "make_report",
+    "run_compare",
     "run_export",
     "run_fidelity",
     "run_scale",
     "run_search",
+    "run_truth_check",
     "scaling_figures",
 ]
 

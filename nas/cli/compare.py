@@ -20,7 +20,7 @@ from nas.compare import (
     DEFAULT_SAMPLERS,
     PLOT_FILE,
     CompareConfig,
-    compare,
+    run_compare,
     summary_text,
 )
 from nas.reward import DEFAULT_W
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     args = build_parser(prog).parse_args(argv)
     config = config_from_args(args)
     with logging_redirect_tqdm(loggers=[logging.getLogger("nas")]):
-        result = compare(config, progress=RunProgress)
+        result = run_compare(config, progress=RunProgress)
     print(summary_text(result.summary))
     written = [path.name for path in result.files]
     if not args.no_plot:

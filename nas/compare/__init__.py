@@ -1,7 +1,7 @@
 """The sampler benchmark: samplers against a table of true accuracies (NAS-Bench-Macro), over
 budgets, noise levels and many seeds, each paired with random search of the same seed.
 
-``compare(CompareConfig(...))`` runs table searches (``nas.search`` with ``objective="table"``)
+``run_compare(CompareConfig(...))`` runs table searches (``nas.search`` with ``objective="table"``)
 in parallel processes, logs each repetition as it ends (a stopped benchmark resumes), and
 returns the winners' truth, their percentiles in the space, the win rate against random search
 with its bootstrap interval, the one-sided Wilcoxon p and the anytime curves.
@@ -21,7 +21,7 @@ from nas.compare.config import (
     CompareConfig,
     noise_label,
 )
-from nas.compare.run import CompareResult, compare
+from nas.compare.run import CompareResult, run_compare
 
 __all__ = [
     "BASELINE",
@@ -34,7 +34,7 @@ __all__ = [
     "SUMMARY_JSON",
     "CompareConfig",
     "CompareResult",
-    "compare",
+    "run_compare",
     "noise_label",
     "summary_text",
 ]

@@ -220,7 +220,9 @@ def tasks(config: CompareConfig) -> list[Task]:
     ]
 
 
-def run_compare(config: CompareConfig, progress: ProgressFactory = Silent) -> list[dict[str, str]]:
+def run_repetitions(
+    config: CompareConfig, progress: ProgressFactory = Silent
+) -> list[dict[str, str]]:
     """Run every repetition the run log lacks; return the log's rows of this config's tasks."""
     load_table(config.table)  # a bad table fails here, once
     run_log = RunLog(config.folder / RUNS_FILE)
@@ -289,9 +291,9 @@ class CompareResult:
         }
 
 
-def compare(config: CompareConfig, progress: ProgressFactory = Silent) -> CompareResult:
+def run_compare(config: CompareConfig, progress: ProgressFactory = Silent) -> CompareResult:
     """Run what the log lacks, then write summary.csv and summary.json."""
-    rows = run_compare(config, progress)
+    rows = run_repetitions(config, progress)
     frame = runs_frame(rows)
     summary = summarize(frame, config)
     curves = anytime(frame)

@@ -8,7 +8,7 @@ import pytest
 
 from nas.cli.common import run
 from nas.cli.compare import PROG, main
-from nas.compare import SUMMARY_COLUMNS, CompareConfig, compare
+from nas.compare import SUMMARY_COLUMNS, CompareConfig, run_compare
 from nas.compare.analysis import one_sided_wilcoxon, summarize, win_interval
 from nas.compare.run import Task, run_task, true_rewards
 from nas.errors import ConfigError
@@ -43,7 +43,7 @@ def test_a_repetition_is_a_table_search_judged_by_the_truth():
 
 def test_the_benchmark_writes_its_summary_and_resumes(tmp_path):
     config = small(tmp_path)
-    result = compare(config)
+    result = run_compare(config)
     assert list(result.summary.columns) == SUMMARY_COLUMNS
     assert len(result.summary) == 2 * 2 * 2
     data = json.loads((config.folder / "summary.json").read_text())
@@ -57,7 +57,7 @@ def test_the_benchmark_writes_its_summary_and_resumes(tmp_path):
     assert len(data["anytime"]["run"]["tpe"]) == 10
     runs = pd.read_csv(config.folder / "runs.csv")
     assert len(runs) == 2 * 2 * 2 * 3
-    again = compare(config)  # everything is in the log: nothing runs, the same figures
+    again = run_compare(config)  # everything is in the log: nothing runs, the same figures
     pd.testing.assert_frame_equal(again.summary, result.summary)
     assert len(pd.read_csv(config.folder / "runs.csv")) == len(runs)
 
