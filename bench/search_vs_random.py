@@ -212,7 +212,7 @@ def describe(plan: Plan) -> str:
     ytrain = plan.yardstick_train(0)
     yimages = yardstick.value("train_subset")
     reference = baselines.get(REFERENCE)
-    flops = cost.flops(reference, search.resolution)
+    flops = cost.flops(reference, search.deployment_resolution)
     runs = len(plan.runs)
     lines = [
         f"{runs} runs: samplers {', '.join(plan.samplers)} x seeds "
@@ -227,8 +227,8 @@ def describe(plan: Plan) -> str:
         f"images seen, {plan.yardstick_seeds} seed(s) (proxy seed {YARDSTICK_SEED}+i: its own "
         f"held-out {plan.val_images:,}); {runs + 1} networks x {plan.yardstick_seeds} = "
         f"{(runs + 1) * plan.yardstick_seeds} retrains (the {runs} winners and B0)",
-        f"B0: {flops / 1e6:.1f}M FLOPs at {search.resolution} px; reward T "
-        f"{search.target_flops / 1e6:.0f}M, w {search.w:g}",
+        f"B0: {flops / 1e6:.1f}M FLOPs at {search.deployment_resolution} px; reward T "
+        f"{search.target / 1e6:.0f}M, w {search.w:g}",
         f"{plan.threads} torch thread(s) per process; run log {plan.runs_log}",
     ]
     logged = read_log(plan.runs_log)
@@ -603,8 +603,8 @@ def render(plan: Plan, frame: pd.DataFrame, b0: pd.Series | None) -> str:
         f"per run; yardstick: {plan.factor:g}x the images seen ({yimages:,} "
         f"images, {yardstick.budget_images:,} seen), mean of {plan.yardstick_seeds} seed(s); "
         f"accuracy on {plan.val_images:,} held-out training images; reward: accuracy x "
-        f"(FLOPs / {search.target_flops / 1e6:.0f}M)^{search.w:g}, FLOPs at "
-        f"{search.resolution} px"
+        f"(FLOPs / {search.target / 1e6:.0f}M)^{search.w:g}, FLOPs at "
+        f"{search.deployment_resolution} px"
     )
     return "\n".join(lines)
 
