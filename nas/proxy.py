@@ -108,6 +108,9 @@ class ProxyConfig:
     seed: int = 0
     images_seen: int | None = None  # the budget in training images; None: the preset's
     image_size: int | None = None  # imagefolder datasets: the square size images are resized to
+    resize: str | None = None  # imagefolder datasets: "crop" (the default) or "stretch"
+    val_fraction: float | None = None  # imagefolder datasets: the share held out per class
+    strict_images: bool = False  # imagefolder datasets: refuse unreadable files, not skip them
     download_url: str | None = None  # cifar10: a mirror of the official tarball to download from
 
     def __post_init__(self) -> None:
@@ -121,12 +124,12 @@ class ProxyConfig:
             raise ConfigError(
                 None, None, "give {epochs} or {images_seen}, not both: they are the same budget"
             )
-        if self.image_size is not None and not self.dataset.startswith("imagefolder:"):
-            raise ConfigError(
-                "image_size",
-                self.image_size,
-                f"applies to imagefolder datasets, not {self.dataset}",
-            )
+        for name in ("image_size", "resize", "val_fraction"):
+            value = getattr(self, name)
+            if value is not None and not self.dataset.startswith("imagefolder:"):
+                raise ConfigError(
+                    name, value, f"applies to imagefolder datasets, not {self.dataset}"
+                )
         if self.optimizer is not None and self.optimizer not in OPTIMIZERS:
             raise ConfigError(
                 "optimizer", self.optimizer, f"must be one of {', '.join(OPTIMIZERS)}"
@@ -192,6 +195,9 @@ class ProxyConfig:
             val_subset=self.value("val_subset"),
             seed=self.seed,
             image_size=self.image_size,
+            resize=self.resize,
+            val_fraction=self.val_fraction,
+            strict_images=self.strict_images,
             download_url=self.download_url,
             # A preset's sizes are caps on what the data has; sizes given are demands.
             train_cap=self.train_subset is None,
@@ -206,9 +212,11 @@ class ProxyConfig:
             "label_smoothing": self.preset_values.label_smoothing,
         }
         # Only where given, so that studies made before these settings existed still resume.
-        for name in ("images_seen", "image_size"):
+        for name in ("images_seen", "image_size", "val_fraction"):
             if getattr(self, name) is not None:
                 identity[name] = getattr(self, name)
+        if self.dataset.startswith("imagefolder:"):  # crop since 2026-12; stretch before
+            identity["resize"] = self.resize or "crop"
         return identity
 
     def describe(self, train_images: int, val_images: int, notes: tuple[str, ...] = ()) -> str:

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import contextlib
+import os
 import random
+import signal
+import subprocess
 
 import pytest
 import torch
@@ -32,3 +36,24 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def spawn():
+    """Start a command in its own process group; whatever the test's outcome, the group is
+    killed and reaped when the test ends, so no process outlives its test."""
+    started: list[subprocess.Popen] = []
+
+    def start(command: list[str], **options) -> subprocess.Popen:
+        process = subprocess.Popen(command, start_new_session=True, **options)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()

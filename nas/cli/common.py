@@ -143,6 +143,26 @@ def add_proxy_arguments(parser: Parser) -> None:
         default=None,
         help="imagefolder datasets: the square size images are resized to (default: 64)",
     )
+    group.add_argument(
+        "--resize",
+        default=None,
+        choices=("crop", "stretch"),
+        help="imagefolder datasets: crop (the shorter side resized, the centre cut; keeps the "
+        "aspect) or stretch (both sides resized) (default: crop)",
+    )
+    group.add_argument(
+        "--val-fraction",
+        type=float,
+        default=None,
+        help="imagefolder datasets without val/: the share of each class held out to validate "
+        "(default: the preset's held-out size, at most 10%%, at least 2 per class)",
+    )
+    group.add_argument(
+        "--strict-images",
+        action="store_true",
+        help="imagefolder datasets: refuse a folder with unreadable image files (default: skip "
+        "them with a warning and list them in the results folder)",
+    )
     group.add_argument("--batch-size", type=int, default=None, help="(default: the preset's)")
     group.add_argument(
         "--lr", type=float, default=None, help="peak learning rate (default: the preset's)"

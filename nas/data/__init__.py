@@ -18,7 +18,7 @@ from nas.data.cifar10 import CIFAR_URL_ENV, ArrayUnpickler, RefusedGlobal
 from nas.data.config import DataConfig, ProxyData
 from nas.data.download import ChecksumError, cache_dir
 from nas.data.fashion_mnist import read_idx
-from nas.data.imagefolder import IMAGE_EXTENSIONS
+from nas.data.folder_layout import IMAGE_EXTENSIONS
 from nas.data.load import load_data, load_test
 from nas.data.registry import (
     DATASETS,

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 import torch
 
 from nas.data._util import is_int
+from nas.data.image_decode import RESIZE_POLICIES
 from nas.data.registry import dataset_kind
 from nas.errors import ConfigError
 
 _MD5 = re.compile(r"[0-9a-fA-F]{32}")
+MAX_VAL_FRACTION = 0.9
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class DataConfig:
     seed: int = 0  # fixes which images are held out and which form the subsets
     download: bool = True  # try to download when the files are missing
     image_size: int | None = None  # imagefolder only: square size (>= 8) to resize to; None: 64
+    resize: str | None = None  # imagefolder only: "crop" (shorter side, centre) or "stretch"
+    val_fraction: float | None = None  # imagefolder only: share held out of the training images
+    strict_images: bool = False  # imagefolder only: refuse a folder with unreadable files
     train_cap: bool = False  # train_subset is a budget: at most what remains after the hold-out
     val_cap: bool = False  # val_subset is a budget: at most default_val_size (10,000 or 10%)
     download_url: str | None = None  # cifar10 only: a mirror; None: $EFFICIENTNAS_CIFAR10_URL
@@ -41,7 +46,17 @@ class DataConfig:
             raise ConfigError("image_size", self.image_size, "must be an integer >= 8 or None")
         if not is_int(self.seed):
             raise ConfigError("seed", self.seed, "must be an integer")
-        for name in ("download", "train_cap", "val_cap"):
+        if self.resize is not None and self.resize not in RESIZE_POLICIES:
+            raise ConfigError("resize", self.resize, f"must be one of {', '.join(RESIZE_POLICIES)}")
+        if self.val_fraction is not None and not (
+            isinstance(self.val_fraction, (int, float))
+            and not isinstance(self.val_fraction, bool)
+            and 0 < self.val_fraction <= MAX_VAL_FRACTION
+        ):
+            raise ConfigError(
+                "val_fraction", self.val_fraction, f"must be a number in (0, {MAX_VAL_FRACTION}]"
+            )
+        for name in ("download", "train_cap", "val_cap", "strict_images"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(name, getattr(self, name), "must be True or False")
         if self.download_url is not None and (
@@ -52,7 +67,13 @@ class DataConfig:
             not isinstance(self.download_md5, str) or not _MD5.fullmatch(self.download_md5)
         ):
             raise ConfigError("download_md5", self.download_md5, "must be 32 hex digits or None")
-        only = {"image_size": "imagefolder", "download_url": "cifar10", "download_md5": "cifar10"}
+        only = {
+            "image_size": "imagefolder",
+            "resize": "imagefolder",
+            "val_fraction": "imagefolder",
+            "download_url": "cifar10",
+            "download_md5": "cifar10",
+        }
         for name, allowed in only.items():
             value = getattr(self, name)
             if value is not None and kind != allowed:
@@ -78,6 +99,8 @@ class ProxyData:
     mean: tuple[float, ...]  # per channel, in [0, 1] pixel units, of the training images
     std: tuple[float, ...]
     notes: tuple[str, ...] = ()  # what was capped to fit the data, e.g. "val_subset 10,000 ..."
+    class_names: tuple[str, ...] = ()  # where the data names its classes (an image folder)
+    skipped: tuple[tuple[str, str], ...] = ()  # (file, why): files an image folder could not read
 
     def __post_init__(self) -> None:
         expected = (self.in_channels, self.image_size, self.image_size)

@@ -1,217 +1,257 @@
-"""Class-per-folder images: listed, decoded with Pillow to one square size, cached, split."""
+"""Class-per-folder images: the layout found (``folder_layout``), every file decoded once to one
+square size (``image_decode``) and cached, unreadable files skipped and listed, validation held
+out per class when the folder has no ``val/``."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import statistics
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
 
-from nas.data._util import one_line
 from nas.data.download import cache_dir
-from nas.data.splits import Splits, hold_out, subset
+from nas.data.folder_layout import FolderLayout, find_layout, image_files
+from nas.data.image_decode import decode_files
+from nas.data.splits import Splits, split_sizes, stratified_split, subset
+from nas.errors import ConfigError
 
 if TYPE_CHECKING:
     from nas.data.config import DataConfig
 
 DEFAULT_IMAGE_SIZE = 64
-IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm"}
-)
-_GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
-_CACHE_VERSION = 1
+DEFAULT_RESIZE = "crop"
+SHOWN_UNREADABLE = 3  # unreadable files named in the one warning line
+_CACHE_VERSION = 2
 
-Parts = dict[str, list[tuple[Path, int]]]  # "train" and "val", or "all": (file, label) pairs
+Items = list[tuple[Path, int]]  # (file, label)
 
 
-def _class_names(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+def _labelled_files(folder: Path, classes: tuple[str, ...]) -> Items:
+    return [
+        (path, label)
+        for label, name in enumerate(classes)
+        if (folder / name).is_dir()
+        for path in image_files(folder / name)
+    ]
 
 
-def _image_files(folder: Path) -> list[Path]:
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.suffix.lower() in IMAGE_EXTENSIONS
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-        and path.is_file()
-    )
-
-
-def _pil():
-    try:
-        from PIL import Image
-    except ImportError:
-        raise ValueError("imagefolder datasets need Pillow: pip install pillow") from None
-    return Image
-
-
-def _image_mode(path: Path) -> str:
-    Image = _pil()
-    try:
-        with Image.open(path) as image:
-            return image.mode
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise ValueError(f"{path} cannot be decoded as an image: {one_line(error)}") from None
-
-
-def _decode_image(path: Path, mode: str, size: int) -> np.ndarray:
-    """One image as a uint8 (size, size, channels) array."""
-    Image = _pil()
-    try:
-        with Image.open(path) as image:
-            image = image.convert(mode).resize((size, size), Image.Resampling.BILINEAR)
-            array = np.asarray(image, dtype=np.uint8)
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise ValueError(f"{path} cannot be decoded as an image: {one_line(error)}") from None
-    return array.reshape(size, size, -1)
-
-
-def _decode_folder(parts: Parts, size: int) -> dict[str, torch.Tensor]:
-    """Decode every part's files: RGB, or L if every image of every part is greyscale."""
-    files = [path for items in parts.values() for path, _ in items]
-    mode = "L" if all(_image_mode(path) in _GREY_MODES for path in files) else "RGB"
-    channels = 1 if mode == "L" else 3
-    decoded = {}
-    for part, items in parts.items():
-        images = np.empty((len(items), size, size, channels), dtype=np.uint8)
-        for index, (path, _) in enumerate(items):
-            images[index] = _decode_image(path, mode, size)
-        decoded[f"{part}_images"] = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()
-        decoded[f"{part}_labels"] = torch.tensor([label for _, label in items], dtype=torch.int64)
-    return decoded
-
-
-def _cache_path(root: Path, size: int, parts: Parts) -> Path:
-    """A cache file named by the folder, the size and every file's name, label, time and size."""
+def _cache_path(root: Path, size: int, policy: str, items: Items, force_rgb: bool) -> Path:
+    """A cache file named by the folder, the size, the policy and every file's name, label,
+    time and size."""
     listing = []
-    for part, items in parts.items():
-        for path, label in items:
-            stat = path.stat()
-            listing.append(
-                [part, str(path.relative_to(root)), label, stat.st_mtime_ns, stat.st_size]
-            )
-    key = json.dumps([_CACHE_VERSION, str(root), size, listing])
+    for path, label in items:
+        stat = path.stat()
+        listing.append([str(path.relative_to(root)), label, stat.st_mtime_ns, stat.st_size])
+    key = json.dumps([_CACHE_VERSION, str(root), size, policy, force_rgb, listing])
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     return cache_dir() / f"imagefolder-{digest}.pt"
 
 
-def _load_cache(path: Path, parts: Parts, size: int):
+def _load_cache(path: Path, count: int) -> dict | None:
     if not path.is_file():
         return None
     try:
         cached = torch.load(path, map_location="cpu", weights_only=True)
-        for part, items in parts.items():
-            images, labels = cached[f"{part}_images"], cached[f"{part}_labels"]
-            ok = images.dtype == torch.uint8 and images.shape[0] == len(items)
-            if not ok or images.shape[2:] != (size, size) or labels.shape != (len(items),):
-                return None
+        if len(cached["kept"]) + len(cached["unreadable"]) != count:
+            return None
+        if cached["images"].dtype != torch.uint8 or len(cached["images"]) != len(cached["kept"]):
+            return None
         return cached
     except Exception:  # a stale or corrupt cache is decoded again, never an error
         return None
 
 
-def _save_cache(path: Path, decoded: dict[str, torch.Tensor]) -> None:
+def _save_cache(path: Path, decoded: dict) -> None:
     temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(decoded, temporary)
         os.replace(temporary, path)
     except OSError as error:
-        # stacklevel 4: the warning points at load_data (_decoded, load, load_data)
+        # stacklevel 4: the warning points at load_data (_decode, load, load_data)
         warnings.warn(f"cannot cache decoded images in {path}: {error}", stacklevel=4)
         temporary.unlink(missing_ok=True)
 
 
-def _labelled_files(folder: Path, classes: list[str]) -> list[tuple[Path, int]]:
-    return [
-        (path, label)
-        for label, name in enumerate(classes)
-        if (folder / name).is_dir()
-        for path in _image_files(folder / name)
-    ]
+def _decode(root: Path, items: Items, size: int, policy: str, force_rgb: bool = False) -> dict:
+    """The readable files of ``items`` decoded (or read from the cache): ``images`` (N, C, size,
+    size) uint8, ``kept`` (indices into ``items``), ``unreadable`` ([path, why]), ``sides``."""
+    path = _cache_path(root, size, policy, items, force_rgb)
+    cached = _load_cache(path, len(items))
+    if cached is not None:
+        return cached
+    decoded = decode_files([file for file, _ in items], size, policy, force_rgb)
+    result = {
+        "images": torch.from_numpy(decoded.images).permute(0, 3, 1, 2).contiguous(),
+        "kept": list(decoded.kept),
+        "unreadable": [[str(file.relative_to(root)), why] for file, why in decoded.unreadable],
+        "sides": list(decoded.shorter_sides),
+    }
+    _save_cache(path, result)
+    return result
 
 
-def _decoded(config: DataConfig, text: str) -> tuple[dict[str, torch.Tensor], int]:
-    """Decoded parts ("train" and "val", or "all") and the number of classes."""
-    root = Path(text).expanduser().resolve()
-    if not root.exists():
-        raise FileNotFoundError(f"image folder {text!r} does not exist")
-    if not root.is_dir():
-        raise ValueError(f"image folder {text!r} is not a folder")
-    layout = "PATH/<class>/<image>, or PATH/train/<class>/... and PATH/val/<class>/..."
-    if (root / "train").is_dir() and (root / "val").is_dir():
-        classes = _class_names(root / "train")
-        unknown = sorted(set(_class_names(root / "val")) - set(classes))
-        if unknown:
-            raise ValueError(f"image folder {text!r}: val/{unknown[0]} is not a class of train/")
-        parts = {split: _labelled_files(root / split, classes) for split in ("train", "val")}
-    else:  # a test/ folder beside the class folders is the test split, not a class
-        classes = [name for name in _class_names(root) if name != "test"]
-        parts = {"all": _labelled_files(root, classes)}
-    if not classes:
-        raise ValueError(f"image folder {text!r} has no class folders (expected {layout})")
-    for part, items in parts.items():
-        if not items:
-            where = "" if part == "all" else f" in {part}/"
-            raise ValueError(
-                f"image folder {text!r} has no images{where} (extensions: "
-                f"{', '.join(sorted(IMAGE_EXTENSIONS))})"
+def _unreadable_note(text: str, unreadable: list, strict: bool) -> str | None:
+    if not unreadable:
+        return None
+    first = ", ".join(f"{name} ({why})" for name, why in unreadable[:SHOWN_UNREADABLE])
+    more = ", ..." if len(unreadable) > SHOWN_UNREADABLE else ""
+    if strict:
+        raise ValueError(
+            f"image folder {text!r}: {len(unreadable)} file(s) cannot be read as images: "
+            f"{first}{more} (without strict_images they are skipped)"
+        )
+    return f"{len(unreadable)} unreadable file(s) skipped: {first}{more}"
+
+
+def _check_classes(text: str, layout: FolderLayout, labels: torch.Tensor, where: str) -> None:
+    counts = torch.bincount(labels, minlength=len(layout.classes)).tolist()
+    empty = [name for name, count in zip(layout.classes, counts, strict=True) if count == 0]
+    if empty:
+        raise ValueError(
+            f"image folder {text!r}: class {empty[0]!r} has no usable image in {where} "
+            f"({len(empty)} such class(es)); every class needs images to learn from"
+        )
+
+
+def _size_note(sides: list[int], size: int, policy: str, channels: int) -> str:
+    colour = "greyscale" if channels == 1 else "RGB"
+    how = "shorter side resized, centre cropped" if policy == "crop" else "stretched"
+    if not sides:
+        return f"images {colour}, {how} to {size}x{size}"
+    upsampled = sum(side < size for side in sides) / len(sides)
+    return (
+        f"images {colour}, {how} to {size}x{size} (shorter sides {min(sides)}-{max(sides)} px, "
+        f"median {statistics.median(sides):g}; {upsampled:.0%} upsampled)"
+    )
+
+
+def _class_counts(classes: tuple[str, ...], train: torch.Tensor, val: torch.Tensor) -> str:
+    n = len(classes)
+    trains = torch.bincount(train, minlength=n).tolist()
+    vals = torch.bincount(val, minlength=n).tolist()
+    parts = [f"{c} {t}/{v}" for c, t, v in zip(classes, trains, vals, strict=True)]
+    note = f"per class (training/held-out): {', '.join(parts)}"
+    if min(trains) and max(trains) >= 3 * min(trains):
+        note += f" (imbalanced {max(trains) / min(trains):.1f}:1; balanced accuracy is recorded)"
+    return note
+
+
+def _held_out(
+    config: DataConfig, text: str, images: torch.Tensor, labels: torch.Tensor, classes
+) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
+    """(train, val) indices held out per class, and notes on what was capped."""
+    count = len(labels)
+    if config.val_fraction is not None:
+        n_val = max(1, round(config.val_fraction * count))
+        n_train, notes = None, ()
+    else:
+        n_val, n_train, notes = split_sizes(
+            count, config.val_subset, config.train_subset, config.val_cap, config.train_cap
+        )
+    try:
+        train, val = stratified_split(labels, n_val, config.seed, classes)
+    except ValueError as error:
+        raise ValueError(f"image folder {text!r}: {error}") from None
+    if config.val_fraction is not None and config.train_subset is not None:
+        n_train = config.train_subset
+        if n_train > len(train) and not config.train_cap:
+            raise ConfigError(
+                None,
+                None,
+                f"{{train_subset}}={n_train} is larger than the {len(train)} training images "
+                f"left after holding out {len(val)}",
             )
-    size = config.image_size or DEFAULT_IMAGE_SIZE
-    path = _cache_path(root, size, parts)
-    decoded = _load_cache(path, parts, size)
-    if decoded is None:
-        decoded = _decode_folder(parts, size)
-        _save_cache(path, decoded)
-    return decoded, len(classes)
+    if n_train is not None and n_train < len(train):
+        order = torch.randperm(len(train), generator=torch.Generator().manual_seed(config.seed))
+        train = train[order[:n_train]]
+    return train, val, notes
 
 
 def load(config: DataConfig, path: str | None = None) -> Splits:
-    """The images under folder ``path``, resized to ``config.image_size`` (default 64):
-    ``path/train`` and ``path/val`` as they are (seeded subsets when ``config`` asks for them; a
-    capped subset larger than its folder is all of it), or one set split by ``config``'s
-    hold-out."""
-    decoded, num_classes = _decoded(config, path)
-    if "all_images" in decoded:
-        return hold_out(decoded["all_images"], decoded["all_labels"], config, num_classes)
-    generator = torch.Generator().manual_seed(config.seed)
-    val, val_notes = subset(
-        len(decoded["val_images"]), config.val_subset, generator, "val", config.val_cap
-    )
-    train, train_notes = subset(
-        len(decoded["train_images"]), config.train_subset, generator, "train", config.train_cap
-    )
+    """The images under folder ``path`` (layouts: ``folder_layout``), decoded to
+    ``config.image_size`` (default 64) by ``config.resize``: ``val/`` as it is (seeded subsets
+    when ``config`` asks for them), else validation held out of the training images per class
+    (``config.val_fraction`` of them, else the subset sizes' rule). Unreadable files are skipped
+    and listed in ``Splits.skipped`` (``config.strict_images``: refused)."""
+    text = str(path)
+    layout = find_layout(text)
+    size = config.image_size or DEFAULT_IMAGE_SIZE
+    policy = config.resize or DEFAULT_RESIZE
+    train_items = _labelled_files(layout.train, layout.classes)
+    val_items = _labelled_files(layout.val, layout.classes) if layout.val else []
+    if layout.val is not None and config.val_fraction is not None:
+        raise ConfigError(
+            "val_fraction",
+            config.val_fraction,
+            f"holds validation out of the training images, but {text!r} has a val/ folder: "
+            "remove one of them",
+        )
+    items = train_items + val_items
+    if not train_items:
+        raise ValueError(f"image folder {text!r} has no image files in its class folders")
+    decoded = _decode(layout.root, items, size, policy)
+    kept = torch.tensor(decoded["kept"], dtype=torch.int64)
+    all_labels = torch.tensor([label for _, label in items], dtype=torch.int64)
+    labels = all_labels[kept]
+    in_val = kept >= len(train_items)
+    images = decoded["images"]
+    notes = [layout.describe()]
+    skipped = _unreadable_note(text, decoded["unreadable"], config.strict_images)
+    if skipped:
+        notes.append(skipped)
+    notes.append(_size_note(decoded["sides"], size, policy, images.shape[1]))
+    train_images, train_labels = images[~in_val], labels[~in_val]
+    _check_classes(text, layout, train_labels, "train/" if layout.kind != "flat" else "it")
+    if layout.val is not None:
+        val_images, val_labels = images[in_val], labels[in_val]
+        if not len(val_labels):
+            raise ValueError(f"image folder {text!r} has no usable image in val/")
+        generator = torch.Generator().manual_seed(config.seed)
+        val, val_notes = subset(
+            len(val_images), config.val_subset, generator, "val", config.val_cap
+        )
+        train, train_notes = subset(
+            len(train_images), config.train_subset, generator, "train", config.train_cap
+        )
+        capped = val_notes + train_notes
+        val_images, val_labels = val_images[val], val_labels[val]
+        train_images, train_labels = train_images[train], train_labels[train]
+    else:
+        train, val, capped = _held_out(config, text, train_images, train_labels, layout.classes)
+        val_images, val_labels = train_images[val], train_labels[val]
+        train_images, train_labels = train_images[train], train_labels[train]
+    notes.append(_class_counts(layout.classes, train_labels, val_labels))
     return Splits(
-        decoded["train_images"][train],
-        decoded["train_labels"][train],
-        decoded["val_images"][val],
-        decoded["val_labels"][val],
-        num_classes,
-        val_notes + train_notes,
+        train_images,
+        train_labels,
+        val_images,
+        val_labels,
+        len(layout.classes),
+        tuple(notes) + tuple(capped),
+        classes=layout.classes,
+        skipped=tuple((name, why) for name, why in decoded["unreadable"]),
     )
 
 
 def load_test(config: DataConfig, path: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """The images of ``path/test/<class>/``, the classes those of the training images."""
-    root = Path(str(path)).expanduser().resolve()
-    train_root = root / "train" if (root / "train").is_dir() else root
-    classes = [name for name in _class_names(train_root) if name != "test"]
-    if not (root / "test").is_dir():
+    """The images of ``path/test/<class>/``, the classes those of the training images; files
+    that cannot be read are left out."""
+    layout = find_layout(str(path))
+    if layout.test is None:
         raise FileNotFoundError(
             f"image folder {path!r} has no test/ folder (PATH/test/<class>/<image>) to report "
             "a final accuracy on"
         )
-    unknown = sorted(set(_class_names(root / "test")) - set(classes))
-    if unknown:
-        raise ValueError(f"image folder {path!r}: test/{unknown[0]} is not a training class")
-    items = _labelled_files(root / "test", classes)
+    items = _labelled_files(layout.test, layout.classes)
     if not items:
         raise ValueError(f"image folder {path!r} has no images in test/")
-    decoded = _decode_folder({"test": items}, config.image_size or DEFAULT_IMAGE_SIZE)
-    return decoded["test_images"], decoded["test_labels"]
+    size = config.image_size or DEFAULT_IMAGE_SIZE
+    decoded = _decode(layout.root, items, size, config.resize or DEFAULT_RESIZE)
+    labels = torch.tensor([label for _, label in items], dtype=torch.int64)
+    return decoded["images"], labels[torch.tensor(decoded["kept"], dtype=torch.int64)]

@@ -37,6 +37,8 @@ def load_data(config: DataConfig, device: str | torch.device = "cpu") -> ProxyDa
         mean=mean,
         std=std,
         notes=splits.notes,
+        class_names=splits.classes,
+        skipped=splits.skipped,
     )
     return data if target == data.device else data.to(device)
 

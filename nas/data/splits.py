@@ -24,7 +24,9 @@ class Splits(NamedTuple):
     val_images: torch.Tensor
     val_labels: torch.Tensor
     num_classes: int
-    notes: tuple[str, ...] = ()  # what was capped to fit the data
+    notes: tuple[str, ...] = ()  # what was capped to fit the data, how an image folder was read
+    classes: tuple[str, ...] = ()  # the class names, where the data has them
+    skipped: tuple[tuple[str, str], ...] = ()  # (file, why) an image folder could not read
 
 
 def _check_size(name: str, value: object) -> None:
@@ -158,3 +160,31 @@ def channel_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float,
     std = (squares / count - mean.square()).clamp(min=0).sqrt()
     std = torch.where(std < 1e-3, torch.ones_like(std) * 255, std)  # constant channel: no scaling
     return tuple((mean / 255).tolist()), tuple((std / 255).tolist())
+
+
+MIN_VAL_PER_CLASS = 2  # held-out images per class at least, when the hold-out is stratified
+
+
+def stratified_split(
+    labels: torch.Tensor, n_val: int, seed: int, class_names: tuple[str, ...]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(train, val) indices: each class gives its share of ``n_val`` held-out images (at
+    least MIN_VAL_PER_CLASS, at least one left to train), drawn with a permutation seeded by
+    ``seed``. A class too small for that is refused, with its name and count."""
+    generator = torch.Generator().manual_seed(seed)
+    total = len(labels)
+    train, val = [], []
+    for label, name in enumerate(class_names):
+        members = (labels == label).nonzero().flatten()
+        count = len(members)
+        if count < MIN_VAL_PER_CLASS + 1:
+            raise ValueError(
+                f"class {name!r} has {count} usable image(s): a held-out split needs at least "
+                f"{MIN_VAL_PER_CLASS + 1} per class ({MIN_VAL_PER_CLASS} to validate, 1 to train)"
+            )
+        share = max(MIN_VAL_PER_CLASS, round(n_val * count / total))
+        share = min(share, count - 1)
+        order = members[torch.randperm(count, generator=generator)]
+        val.append(order[:share])
+        train.append(order[share:])
+    return torch.cat(train), torch.cat(val)

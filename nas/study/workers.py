@@ -19,6 +19,7 @@ from typing import Any
 from nas.errors import JobFailed
 
 POLL_SECONDS = 2.0
+STOP_SECONDS = 30.0  # how long a worker told to stop has to fail its trial cleanly
 EXIT_INTERRUPTED = 130
 
 
@@ -69,6 +70,19 @@ def _forwarding(processes: Sequence[multiprocessing.process.BaseProcess]) -> Ite
             signal.signal(sig, handler)
 
 
+def _stop(processes: Sequence[multiprocessing.process.BaseProcess]) -> None:
+    """SIGTERM every live worker (each fails its trial cleanly), SIGKILL any still alive
+    after STOP_SECONDS."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + STOP_SECONDS
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+
+
 def run_workers(
     target: Callable[..., Any],
     args: tuple,
@@ -98,6 +112,9 @@ def run_workers(
                 if on_poll is not None:
                     with contextlib.suppress(Exception):  # the storage is away: workers retry
                         on_poll()
+        except BaseException:  # not a signal (those are forwarded): the workers must not outlive it
+            _stop(processes)
+            raise
         finally:
             for process in processes:
                 process.join()

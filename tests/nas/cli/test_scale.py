@@ -140,7 +140,7 @@ def _finished_points(journal: Path) -> dict[str, float]:
     }
 
 
-def test_killed_grid_search_resumes(tmp_path):
+def test_killed_grid_search_resumes(tmp_path, spawn):
     line = [
         sys.executable,
         "-m",
@@ -156,13 +156,7 @@ def test_killed_grid_search_resumes(tmp_path):
         "--results-dir",
         str(tmp_path),
     ]
-    process = subprocess.Popen(
-        line,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = spawn(line, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     journal = tmp_path / "custom" / "scaling" / "journal.log"
     deadline = time.time() + 180
     while time.time() < deadline and len(_finished_points(journal)) < 2:

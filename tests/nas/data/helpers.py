@@ -113,3 +113,45 @@ def write_images(folder: Path, classes: dict[str, int], mode: str = "RGB", first
             colour = (60 * label, 10 * index, 7)
             image = Image.new("RGB", (12, 10), colour)
             image.convert(mode).save(folder / name / f"{index}.png")
+
+
+MESSY_CLASSES = {"airplane": 14, "cat": 9, "dog": 7, "ship": 5}
+
+
+def messy_folder(root: Path, layout: str = "train+test") -> Path:
+    """A folder as users have them: 4 classes of unequal size, non-square images from 20x28 to
+    72x56, half greyscale, a third PNG (some RGBA), one ``.JPG``, one truncated JPEG, one empty
+    file, ``.DS_Store`` and ``notes.txt``. Each class has its own colour, so it can be learned.
+    ``layout``: "train+test" (PATH/train/<class>, PATH/test/<class>), "train+val" or "flat"."""
+    from PIL import Image
+
+    sizes = [(20, 28), (72, 56), (40, 40), (56, 72), (28, 20), (33, 47)]
+    train = root if layout == "flat" else root / "train"
+    for label, (name, count) in enumerate(MESSY_CLASSES.items()):
+        for split, first, number in (("train", 0, count), ("other", 100, 3)):
+            folder = train / name
+            if split == "other":
+                if layout == "flat":
+                    continue
+                folder = root / ("val" if layout == "train+val" else "test") / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for index in range(first, first + number):
+                width, height = sizes[index % len(sizes)]
+                colour = (60 * label + 20, 200 - 40 * label, (37 * index) % 256)
+                image = Image.new("RGB", (width, height), colour)
+                if index % 2:
+                    image = image.convert("L")
+                if index % 3 == 0:
+                    if index % 6 == 0:
+                        image = image.convert("RGBA")
+                    image.save(folder / f"{index}.png")
+                else:
+                    image.save(folder / f"{index}.jpg", quality=90)
+    (train / "cat" / "1.jpg").rename(train / "cat" / "1.JPG")
+    whole = (train / "dog" / "2.jpg").read_bytes()
+    (train / "dog" / "broken.jpg").write_bytes(whole[: len(whole) // 2])
+    (train / "ship" / "empty.jpg").write_bytes(b"")
+    (train / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (train / "airplane" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (train / "notes.txt").write_text("collected by hand\n")
+    return root

@@ -12,9 +12,10 @@ from tests.nas.data.helpers import write_images
 def test_imagefolder_split_layout_decodes_labels_and_caches(tmp_path, cache_home, monkeypatch):
     root = tmp_path / "images"
     write_images(root, {"cat": 6, "dog": 6, "frog": 6})
-    config = DataConfig(f"imagefolder:{root}", train_subset=None, val_subset=4, image_size=8)
+    config = DataConfig(f"imagefolder:{root}", train_subset=None, val_subset=6, image_size=8)
     data = load_data(config)
-    assert data.train_images.shape == (14, 3, 8, 8) and data.val_images.shape == (4, 3, 8, 8)
+    assert data.train_images.shape == (12, 3, 8, 8) and data.val_images.shape == (6, 3, 8, 8)
+    assert torch.bincount(data.val_labels).tolist() == [2, 2, 2]  # held out per class
     assert (data.num_classes, data.in_channels, data.image_size) == (3, 3, 8)
     for images, labels in (
         (data.train_images, data.train_labels),
@@ -26,17 +27,18 @@ def test_imagefolder_split_layout_decodes_labels_and_caches(tmp_path, cache_home
     assert len(cached) == 1
 
     calls = []
-    real = imagefolder._decode_image
-    monkeypatch.setattr(imagefolder, "_decode_image", lambda *a: calls.append(a[0]) or real(*a))
+    real = imagefolder.decode_files
+    monkeypatch.setattr(imagefolder, "decode_files", lambda *a: calls.append(a[0]) or real(*a))
     again = load_data(config)
     assert not calls  # decoded from the cache
     assert torch.equal(again.train_images, data.train_images)
     os.utime(root / "dog" / "2.png", ns=(1, 1))  # a file changed: decode again
     load_data(config)
-    assert len(calls) == 18
+    assert len(calls) == 1 and len(calls[0]) == 18
 
     default = load_data(DataConfig(f"imagefolder:{root}", train_subset=None, val_subset=None))
-    assert default.val_images.shape == (1, 3, 64, 64)  # 10% of 18, at the default 64x64
+    # 10% of 18 is 1, but every class keeps 2 to validate; at the default 64x64
+    assert default.val_images.shape == (6, 3, 64, 64)
 
 
 def test_imagefolder_train_val_layout_and_greyscale(tmp_path, cache_home):
@@ -62,12 +64,18 @@ def test_imagefolder_errors_name_the_path(tmp_path, cache_home):
         load_data(DataConfig(f"imagefolder:{missing}"))
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(ValueError, match=rf"{empty}.* has no class folders"):
+    with pytest.raises(ValueError, match=rf"{empty}.* has no class folders; a classifier needs"):
         load_data(DataConfig(f"imagefolder:{empty}"))
     (empty / "cat").mkdir()
-    (empty / "cat" / "notes.txt").write_text("not an image")
-    with pytest.raises(ValueError, match=rf"{empty}.* has no images"):
+    with pytest.raises(ValueError, match=r"has only cat/; a classifier needs at least 2 classes"):
         load_data(DataConfig(f"imagefolder:{empty}"))
-    (empty / "cat" / "broken.png").write_bytes(b"not a png")
-    with pytest.raises(ValueError, match=r"broken\.png cannot be decoded"):
+    (empty / "dog").mkdir()
+    (empty / "cat" / "notes.txt").write_text("not an image")
+    with pytest.raises(ValueError, match=rf"{empty}.* has no image files in its class folders"):
+        load_data(DataConfig(f"imagefolder:{empty}"))
+    (empty / "dog" / "broken.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match=r"class 'cat' has no usable image in it"):
+        load_data(DataConfig(f"imagefolder:{empty}"))
+    write_images(empty, {"cat": 4})
+    with pytest.raises(ValueError, match=r"class 'dog' has no usable image"):
         load_data(DataConfig(f"imagefolder:{empty}"))

@@ -273,7 +273,7 @@ def test_help_documents_every_flag_with_default(capsys):
     assert "(default 4e+08; nb-macro: 5.5e+07)" in flat and "(default: tpe)" in flat
 
 
-def test_killed_search_resumes_without_losing_a_finished_trial(tmp_path):
+def test_killed_search_resumes_without_losing_a_finished_trial(tmp_path, spawn):
     command = [
         sys.executable,
         "-m",
@@ -286,13 +286,7 @@ def test_killed_search_resumes_without_losing_a_finished_trial(tmp_path):
         "--sampler",
         "random",
     ]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = spawn(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     csv = tmp_path / "synthetic-random" / "trials.csv"
     deadline = time.time() + 120
     while time.time() < deadline:

@@ -24,6 +24,7 @@ from nas.search import run_search, worker_devices, worker_threads
 from nas.study import faults
 from nas.study.faults import StorageLost, is_connection_error, with_backoff
 from nas.study.heartbeat import HEARTBEAT, Heartbeat
+from nas.study.journal import open_journal
 from nas.study.keys import WORKER, finished_count
 from nas.study.progress import Silent
 from nas.study.storage import open_storage, recover_stale_trials
@@ -169,16 +170,18 @@ def test_heartbeat_keeps_a_running_trial_fresh(tmp_path):
     assert study.trials[0].user_attrs[HEARTBEAT] == stopped  # the thread has stopped
 
 
-def _spawn(tmp_path: Path, trials: int, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "nas.search", *TINY_FLAGS, "--trials", str(trials)]
-        + ["--results-dir", str(tmp_path), "--heartbeat", "1", *extra],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+def _search(tmp_path: Path, trials: int, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "nas.search", *TINY_FLAGS, "--trials", str(trials)] + [
+        "--results-dir",
+        str(tmp_path),
+        "--heartbeat",
+        "1",
+        *extra,
+    ]
+
+
+def _piped(spawn, command: list[str]) -> subprocess.Popen:
+    return spawn(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for_rows(csv: Path, rows: int, timeout: float = 180) -> None:
@@ -190,26 +193,59 @@ def _wait_for_rows(csv: Path, rows: int, timeout: float = 180) -> None:
     raise AssertionError(f"{csv} never reached {rows} rows")
 
 
-def test_a_worker_killed_mid_trial_is_replaced_and_the_study_completes(tmp_path):
-    csv = tmp_path / "synthetic-random" / "trials.csv"
-    doomed = _spawn(tmp_path, 8)
-    _wait_for_rows(csv, 1)
-    survivor = _spawn(tmp_path, 8)
-    _wait_for_rows(csv, 3)
+def _running_trials_of(process: subprocess.Popen, journal: Path) -> list[int]:
+    """Numbers of the RUNNING trials that ``process`` claims in the journal at ``journal``."""
+    storage = open_journal(journal)
+    mine = f":{process.pid}:"
+    return [
+        trial.number
+        for study in storage.get_all_studies()
+        for trial in storage.get_all_trials(study._study_id, deepcopy=False)
+        if trial.state == TrialState.RUNNING and mine in trial.user_attrs.get(WORKER, "")
+    ]
+
+
+def _freeze_mid_trial(process: subprocess.Popen, journal: Path, timeout: float = 240) -> int:
+    """Stop ``process`` (SIGSTOP) at a moment when it runs a trial and holds no journal lock;
+    return that trial's number. Whatever the machine's load, the process is then mid-trial."""
+    lock = journal.with_name(journal.name + ".lock")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the worker ended before it could be stopped mid-trial"
+        if journal.is_file():
+            os.killpg(process.pid, signal.SIGSTOP)
+            running = [] if os.path.lexists(lock) else _running_trials_of(process, journal)
+            if running:
+                return running[0]
+            os.killpg(process.pid, signal.SIGCONT)
+        time.sleep(0.05)
+    raise AssertionError(f"the worker never ran a trial within {timeout:.0f} s")
+
+
+def test_a_worker_killed_mid_trial_is_replaced_and_the_study_completes(tmp_path, spawn):
+    """The worker is frozen inside a trial, then SIGKILLed: the next worker finds the trial's
+    process gone, fails it, retries its parameters once and completes exactly the total."""
+    folder = tmp_path / "synthetic-random"
+    doomed = spawn(
+        _search(tmp_path, 8), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    lost = _freeze_mid_trial(doomed, folder / "journal.log")
     os.killpg(doomed.pid, signal.SIGKILL)
     doomed.wait()
+    survivor = _piped(spawn, _search(tmp_path, 8))
     out, err = survivor.communicate(timeout=600)
     assert survivor.returncode == 0, err
-    frame = results.load(csv)
+    frame = results.load(folder / "trials.csv")
     assert_whole(frame, 8)
-    for _, row in frame[frame["fail_reason"].str.contains("worker stopped")].iterrows():
-        retry = frame[frame["retry_of"] == row["number"]]
-        assert len(retry) == 1 and retry.iloc[0]["state"] != "RUNNING"
+    stopped = frame[frame["fail_reason"].fillna("").str.contains("worker stopped")]
+    assert list(stopped["number"]) == [lost]
+    retry = frame[frame["retry_of"] == lost]
+    assert len(retry) == 1 and retry.iloc[0]["state"] == "COMPLETE"
 
 
-def test_sigterm_fails_the_trial_cleanly_and_says_how_to_resume(tmp_path):
+def test_sigterm_fails_the_trial_cleanly_and_says_how_to_resume(tmp_path, spawn):
     csv = tmp_path / "synthetic-random" / "trials.csv"
-    process = _spawn(tmp_path, 40)
+    process = _piped(spawn, _search(tmp_path, 40))
     _wait_for_rows(csv, 2)
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=120)

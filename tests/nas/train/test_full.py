@@ -91,12 +91,10 @@ def test_a_folder_of_another_run_is_refused(tmp_path):
         run_training(small_run(tmp_path, epochs=4, max_mixup=0.4))
 
 
-def test_the_command_resumes_a_process_killed_mid_run(tmp_path):
+def test_the_command_resumes_a_process_killed_mid_run(tmp_path, spawn):
     out = tmp_path / "run"
     argv = [*ARGS, "--epochs", "8", "--out", str(out), "--train-subset", "512"]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "nas.train", *argv], cwd=ROOT, stderr=subprocess.DEVNULL
-    )
+    process = spawn([sys.executable, "-m", "nas.train", *argv], cwd=ROOT, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while not (out / "curve.csv").is_file() and time.monotonic() < deadline:
         time.sleep(0.2)
