@@ -65,8 +65,9 @@ def build_parser(prog: str = PROG) -> Parser:
         "--num-classes",
         type=int,
         default=None,
-        help=f"classifier outputs (default: {DEFAULT_NUM_CLASSES}, or 10 for a NAS-Bench-Macro "
-        "network; with --checkpoint or --train: theirs)",
+        help="classifier outputs (default: a search's best.json: its study's; else "
+        f"{DEFAULT_NUM_CLASSES}, or 10 for a NAS-Bench-Macro network; with --checkpoint or "
+        "--train: theirs)",
     )
     parser.add_argument(
         "--in-channels",
@@ -99,6 +100,7 @@ def config_from_args(args: Any) -> ExportConfig:
         checkpoint=args.checkpoint,
         num_classes=args.num_classes,
         in_channels=args.in_channels,
+        image_size=None if args.train else args.image_size,
         seed=args.seed,
         proxy=proxy_from_args(args, seed=args.seed) if args.train else None,
     )

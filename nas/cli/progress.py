@@ -40,6 +40,9 @@ class TrialProgress:
             parts = [] if reward is None else [f"reward {reward:.4f}"]
             if attrs.get("accuracy") is not None:
                 parts.append(f"accuracy {attrs['accuracy']:.2%}")
+            balanced = attrs.get("balanced_accuracy")
+            if balanced is not None and balanced == balanced and balanced != attrs.get("accuracy"):
+                parts.append(f"balanced {balanced:.2%}")
             if attrs.get("flops") is not None:
                 parts.append(f"{attrs['flops'] / 1e6:.1f}M FLOPs")
             outcome = "  ".join(parts)

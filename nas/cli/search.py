@@ -16,7 +16,7 @@ from nas.cli.progress import TrialProgress
 from nas.proxy import PRESETS
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W
 from nas.search import PRUNERS, SAMPLERS, SearchConfig, dry_run, run_search, status, summary
-from nas.search.config import DEFAULT_REFERENCE, OBJECTIVES, REWARDS
+from nas.search.config import DEFAULT_REFERENCE, METRICS, OBJECTIVES, REWARDS
 from nas.study.storage import HEARTBEAT_SECONDS
 from search_spaces import DEFAULT_SPACE, SPACES, nb_macro
 
@@ -99,6 +99,13 @@ def build_parser(prog: str = PROG) -> Parser:
         default="train",
         help="train: each candidate trains on the proxy; table: no training, a candidate's "
         "accuracy is looked up in the space's table of true accuracies (nb-macro)",
+    )
+    group.add_argument(
+        "--metric",
+        choices=METRICS,
+        default="accuracy",
+        help="the reward's ACC: top-1 accuracy, or balanced_accuracy (the mean of each class's "
+        "accuracy; for imbalanced data). trials.csv records both",
     )
     group.add_argument(
         "--noise-sd",

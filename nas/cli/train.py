@@ -21,6 +21,7 @@ from nas.archs import resolve_arch
 from nas.cli.common import Parser, run
 from nas.data import DataConfig, check_dataset, dataset_names, image_size_of
 from nas.errors import ConfigError
+from nas.export.task import study_data
 from nas.proxy import resolve_device
 from nas.report import PlotsUnavailable
 from nas.report.curves import learning_curve_figure
@@ -46,9 +47,26 @@ def build_parser(prog: str = PROG) -> Parser:
         "architecture string (not with --resume)",
     )
     group = parser.add_argument_group("data")
-    group.add_argument("--dataset", default="cifar10", help=f"one of {', '.join(dataset_names())}")
+    group.add_argument(
+        "--dataset",
+        default=None,
+        help=f"one of {', '.join(dataset_names())} (default: the study's when ARCH is a "
+        "search's best.json, else cifar10)",
+    )
     group.add_argument("--data-dir", default=None, help="where the dataset's files are")
     group.add_argument("--image-size", type=int, default=None, help="imagefolder: side in px")
+    group.add_argument(
+        "--resize",
+        default=None,
+        choices=("crop", "stretch"),
+        help="imagefolder: crop (the shorter side, the centre) or stretch (default: crop)",
+    )
+    group.add_argument(
+        "--val-fraction",
+        type=float,
+        default=None,
+        help="imagefolder without val/: the share of each class held out",
+    )
     group.add_argument(
         "--train-subset", type=int, default=None, help="training images (default: all left)"
     )
@@ -105,6 +123,13 @@ def run_from_args(args: Any) -> TrainRun:
         arch = resolve_arch(args.arch)
     except (ValueError, FileNotFoundError) as error:  # ARCH is positional: no --arch to name
         raise ValueError(f"ARCH={args.arch!r} is invalid: {error}") from None
+    study = study_data(args.arch)  # a search's best.json: train on the data it searched
+    if args.dataset is None:
+        args.dataset = study.get("dataset", "cifar10")
+        if args.dataset == study.get("dataset"):
+            for name in ("data_dir", "image_size", "resize", "val_fraction"):
+                if getattr(args, name) is None:
+                    setattr(args, name, study.get(name))
     check_dataset(args.dataset)
     native = image_size_of(args.dataset, args.image_size)
     max_size = args.max_size or native
@@ -133,6 +158,8 @@ def run_from_args(args: Any) -> TrainRun:
         val_subset=args.val_subset,
         seed=args.seed,
         image_size=args.image_size,
+        resize=args.resize,
+        val_fraction=args.val_fraction,
         val_cap=args.val_subset is None,
     )
     name = _name_of(args.arch)

@@ -17,7 +17,13 @@ import torch
 from nas.data.download import cache_dir
 from nas.data.folder_layout import FolderLayout, find_layout, image_files
 from nas.data.image_decode import decode_files
-from nas.data.splits import Splits, split_sizes, stratified_split, subset
+from nas.data.splits import (
+    MIN_VAL_PER_CLASS,
+    Splits,
+    split_sizes,
+    stratified_split,
+    subset,
+)
 from nas.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -148,12 +154,14 @@ def _held_out(
     """(train, val) indices held out per class, and notes on what was capped."""
     count = len(labels)
     if config.val_fraction is not None:
-        n_val = max(1, round(config.val_fraction * count))
-        n_train, notes = None, ()
+        n_val, n_train = max(1, round(config.val_fraction * count)), None
+        asked = f"val_fraction {config.val_fraction:g}"
     else:
-        n_val, n_train, notes = split_sizes(
+        n_val, n_train, _ = split_sizes(
             count, config.val_subset, config.train_subset, config.val_cap, config.train_cap
         )
+        demanded = config.val_subset is not None and not config.val_cap
+        asked = f"{config.val_subset:,} asked" if demanded else "the default share"
     try:
         train, val = stratified_split(labels, n_val, config.seed, classes)
     except ValueError as error:
@@ -167,10 +175,16 @@ def _held_out(
                 f"{{train_subset}}={n_train} is larger than the {len(train)} training images "
                 f"left after holding out {len(val)}",
             )
+    notes = [
+        f"held out {len(val):,} of {count:,} images per class ({asked}, at least "
+        f"{MIN_VAL_PER_CLASS} a class)"
+    ]
     if n_train is not None and n_train < len(train):
         order = torch.randperm(len(train), generator=torch.Generator().manual_seed(config.seed))
         train = train[order[:n_train]]
-    return train, val, notes
+    elif n_train is not None and n_train > len(train) and config.train_subset is not None:
+        notes.append(f"train_subset {config.train_subset:,} capped at {len(train):,}: all left")
+    return train, val, tuple(notes)
 
 
 def load(config: DataConfig, path: str | None = None) -> Splits:

@@ -24,6 +24,7 @@ class ExportConfig:
     num_classes: int | None = None  # None: 1000 (a NAS-Bench-Macro network: 10), or the
     # checkpoint's or the dataset's
     in_channels: int | None = None
+    image_size: int | None = None  # the input's side; None: the study's, else arch.resolution
     seed: int = 0  # the initial weights
     proxy: ProxyConfig | None = None  # set: train on the proxy data first
 
@@ -44,7 +45,7 @@ class ExportConfig:
             raise ConfigError(
                 None, None, "{train} needs {out}, or the trained weights would be lost"
             )
-        for name in ("num_classes", "in_channels"):
+        for name in ("num_classes", "in_channels", "image_size"):
             value = getattr(self, name)
             if value is None:
                 continue

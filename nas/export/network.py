@@ -54,10 +54,11 @@ def untrained_network(
     in_channels: int = DEFAULT_IN_CHANNELS,
     seed: int = 0,
     label: str = "architecture",
+    image_size: int | None = None,
 ) -> Network:
     """``arch`` freshly initialised (seeded) for ``arch.resolution`` pixels and
-    ``num_classes`` (None: ``default_num_classes(arch)``); its info records no input
-    normalisation."""
+    ``num_classes`` (None: ``default_num_classes(arch)``), taking ``image_size`` pixels (None:
+    ``arch.resolution``); its info records no input normalisation."""
     if num_classes is None:
         num_classes = default_num_classes(arch)
     with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
@@ -67,7 +68,7 @@ def untrained_network(
         arch=arch,
         num_classes=num_classes,
         in_channels=in_channels,
-        image_size=arch.resolution,
+        image_size=image_size or arch.resolution,
         mean=(0.0,) * in_channels,
         std=(1.0,) * in_channels,
     )

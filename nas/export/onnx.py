@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,8 @@ class OnnxCheck:
     logits_scale: float
     features_diff: float | None  # the pooled features the classifier reads, where found
     features_scale: float | None
+    probe: bool = False  # compared on a copy with seeded random weights (the same graph)
+    own_logits_scale: float | None = None  # the network's own largest logit, when probed
 
     def _pairs(self) -> list[tuple[str, float, float]]:
         pairs = [("logits", self.logits_diff, self.logits_scale)]
@@ -45,8 +50,14 @@ class OnnxCheck:
 
     def describe(self) -> str:
         parts = [f"{diff:.1e} ({name}, largest {scale:.1e})" for name, diff, scale in self._pairs()]
+        probe = (
+            f" of the same network with seeded random weights (its own logits are all below "
+            f"{TRIVIAL_LOGITS:g}: a fresh classifier is zero)"
+            if self.probe
+            else ""
+        )
         return (
-            f"onnxruntime vs PyTorch on {self.batch} random images: max abs difference "
+            f"onnxruntime vs PyTorch{probe} on {self.batch} random images: max abs difference "
             f"{', '.join(parts)}; tolerance {ONNX_TOLERANCE:g} x largest"
         )
 
@@ -156,3 +167,44 @@ def check_onnx(network: Network, path: str | Path, seed: int = 0) -> OnnxCheck:
         features_diff=_max_diff(features, outputs[-1]) if found else None,
         features_scale=float(features.abs().max()) if found else None,
     )
+
+
+TRIVIAL_LOGITS = 1e-6  # logits all smaller than this prove nothing: the check uses a probe
+
+
+def randomised(network: Network, seed: int) -> Network:
+    """A copy of ``network`` with seeded random weights everywhere (BatchNorm statistics and
+    the classifier included), so that its logits are far from zero."""
+    generator = torch.Generator().manual_seed(seed)
+    model = copy.deepcopy(network.model).cpu().eval()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                size = module.num_features
+                module.weight.copy_(torch.rand(size, generator=generator) + 0.5)
+                module.bias.copy_(torch.randn(size, generator=generator) * 0.1)
+                module.running_mean.copy_(torch.randn(size, generator=generator) * 0.1)
+                module.running_var.copy_(torch.rand(size, generator=generator) + 0.5)
+            elif isinstance(module, torch.nn.Linear):
+                bound = module.in_features**-0.5
+                module.weight.copy_(
+                    (torch.rand(module.weight.shape, generator=generator) - 0.5) * 2 * bound
+                )
+                module.bias.copy_(torch.randn(module.bias.shape, generator=generator) * 0.1)
+    return dataclasses.replace(
+        network, model=model, label=f"{network.label} (seeded random weights)"
+    )
+
+
+def check_export(network: Network, path: Path, seed: int = 0) -> OnnxCheck:
+    """``check_onnx`` on the file written; where its logits are all near zero (a fresh
+    network's zero classifier), on an export of ``randomised(network)`` as well, whose logits
+    are not, so that the check compares outputs that could differ."""
+    check = check_onnx(network, path, seed)
+    if check.logits_scale >= TRIVIAL_LOGITS:
+        return check
+    with tempfile.TemporaryDirectory() as folder:
+        probe = randomised(network, seed)
+        probe_path = export_onnx(probe, Path(folder) / "probe.onnx")
+        probed = check_onnx(probe, probe_path, seed)
+    return dataclasses.replace(probed, probe=True, own_logits_scale=check.logits_scale)

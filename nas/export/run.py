@@ -18,8 +18,9 @@ from nas.export.network import (
     trained_network,
     untrained_network,
 )
-from nas.export.onnx import ONNX_INPUT, ONNX_OUTPUT, check_onnx, export_onnx, onnx_modules
+from nas.export.onnx import ONNX_INPUT, ONNX_OUTPUT, check_export, export_onnx, onnx_modules
 from nas.export.pytorch import export_pytorch
+from nas.export.task import study_task
 from nas.export.timm_script import export_timm
 from nas.train import checkpoint
 from search_spaces import encode
@@ -33,12 +34,17 @@ def prepare_network(config: ExportConfig) -> Network:
     label = config.arch if not config.arch.startswith("stem") else encode(arch)
     if config.proxy is not None:
         return trained_network(arch, config.proxy, label)
+    task = study_task(config.arch)  # a search's best.json: its classes, channels and size
+    if task:
+        label = f"{label} (the study's task)"
     return untrained_network(
         arch,
-        num_classes=config.num_classes,  # None: 1000, or 10 for a NAS-Bench-Macro network
-        in_channels=config.in_channels or DEFAULT_IN_CHANNELS,
+        # None: 1000, or 10 for a NAS-Bench-Macro network
+        num_classes=config.num_classes or task.get("num_classes"),
+        in_channels=config.in_channels or task.get("in_channels") or DEFAULT_IN_CHANNELS,
         seed=config.seed,
         label=label,
+        image_size=config.image_size or task.get("image_size"),
     )
 
 
@@ -73,7 +79,7 @@ def run_export(config: ExportConfig) -> list[str]:
             f'load it with: model, info = nas.train.checkpoint.load("{folder}")',
         ]
     path = export_onnx(network, config.out)
-    check = check_onnx(network, path, seed=config.seed)
+    check = check_export(network, path, seed=config.seed)
     info = network.info
     size = f"{info.in_channels}, {info.image_size}, {info.image_size}"
     lines += [

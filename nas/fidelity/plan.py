@@ -34,6 +34,7 @@ class Budget:
     train: TrainConfig
     train_images: int
     val_images: int
+    num_classes: int = 0  # the data's (0: not known), for telling a chance-level accuracy
 
     @property
     def images_seen(self) -> int:
@@ -84,6 +85,7 @@ def budgets(config: FidelityConfig) -> tuple[Budget, Budget]:
     else:  # every training image the hold-out leaves
         everything = load_data(dataclasses.replace(proxy_data, train_subset=None), "cpu")
         available = everything.train_images.shape[0]
+    classes = data.num_classes
     del data
     long = yardstick(config, train_images, available)
     yard_images = long.train_subset  # always given: the yardstick's images are counted
@@ -96,6 +98,7 @@ def budgets(config: FidelityConfig) -> tuple[Budget, Budget]:
             proxy.train_config(1, train_images),
             train_images,
             val_images,
+            classes,
         ),
         Budget(
             YARDSTICK,
@@ -104,6 +107,7 @@ def budgets(config: FidelityConfig) -> tuple[Budget, Budget]:
             long.train_config(1, yard_images),
             yard_images,
             val_images,
+            classes,
         ),
     )
 

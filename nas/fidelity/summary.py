@@ -31,6 +31,35 @@ def table_text(table: pd.DataFrame) -> str:
     return shown.to_string(index=False, formatters=formatters, na_rep="-")
 
 
+def learning_warnings(accuracies: pd.Series, budget, label: str) -> list[str]:
+    """Lines saying that the ``label`` budget's networks learned nothing to rank: every
+    accuracy the same, or at chance (1 / classes, within one held-out image)."""
+    values = accuracies.dropna()
+    if values.empty:
+        return []
+    advice = "the budget is too small to rank; give more images seen or epochs"
+    if values.max() - values.min() < 1e-12:
+        return [
+            f"warning: every network scored {values.iloc[0]:.2%} with the {label}: a constant "
+            f"prediction, nothing was ranked; {advice}"
+        ]
+    if not budget.num_classes:
+        return []
+    chance = 1 / budget.num_classes
+    at_chance = values <= chance + 1 / max(budget.val_images, 1)
+    if at_chance.all():
+        return [
+            f"warning: every network is at chance ({chance:.2%}, {budget.num_classes} classes) "
+            f"with the {label}; {advice}"
+        ]
+    if at_chance.any():
+        return [
+            f"warning: {int(at_chance.sum())} of {len(values)} networks are at chance "
+            f"({chance:.2%}) with the {label}: they learned nothing, and rank by noise"
+        ]
+    return []
+
+
 def summary(result) -> str:
     """The table and the figures of a ``FidelityResult``, as the command prints them."""
     config, figures = result.config, result.figures
@@ -71,6 +100,8 @@ def summary(result) -> str:
             f"(the noise ceiling){part}; spread: coefficient of variation "
             f"{figures.yardstick_cv:.2%}"
         )
+    for budget in (result.proxy, result.yardstick):
+        lines += learning_warnings(result.table[mean_column(budget.name)], budget, budget.name)
     lines.append(
         f"by reward, accuracy x (FLOPs / {figures.target_flops / 1e6:.0f}M)^{figures.w:g} with "
         f"FLOPs at {config.resolution} px ({flops.min() / 1e6:.0f}M-{flops.max() / 1e6:.0f}M): "

@@ -35,7 +35,11 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     write_atomic(path, frame.to_csv(index=False))
 
 
-def best_record(row: pd.Series, num_classes: int, in_channels: int) -> dict[str, Any]:
+def best_record(
+    row: pd.Series, num_classes: int, in_channels: int, task: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """best.json's record of ``row``: the architecture, its metrics, the task it was searched
+    for (``task``: classes, channels, image size, class names) and a line that builds it."""
     arch = decode(row["arch"])
     metrics = {key: _plain(row[key]) for key in ["number"] + NUMERIC + ["device"]}
     # A table search's winner: its key in the table and its true accuracy.
@@ -44,6 +48,7 @@ def best_record(row: pd.Series, num_classes: int, in_channels: int) -> dict[str,
         "arch": to_dict(arch),
         "arch_string": row["arch"],
         "metrics": metrics,
+        "task": {"num_classes": num_classes, "in_channels": in_channels, **(task or {})},
         "python": (
             f"from search_spaces import build_model, decode; model = build_model("
             f"decode({row['arch']!r}), num_classes={num_classes}, "
@@ -61,11 +66,15 @@ def _plain(value: Any) -> Any:
 
 
 def write_best_json(
-    frame: pd.DataFrame, path: Path, num_classes: int, in_channels: int
+    frame: pd.DataFrame,
+    path: Path,
+    num_classes: int,
+    in_channels: int,
+    task: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
     row = best_row(frame)
     if row is None:
         return None
-    record = best_record(row, num_classes, in_channels)
+    record = best_record(row, num_classes, in_channels, task)
     write_atomic(path, json.dumps(record, indent=2) + "\n")
     return record

@@ -22,6 +22,7 @@ COLUMNS = [
     "flops",
     "params",
     "accuracy",
+    "balanced_accuracy",
     "reward",
     "seconds",
     "images_per_s",
@@ -36,7 +37,7 @@ STEP_COLUMNS = ["step_seconds", "step_ratio", "params_ratio"]
 TABLE_KEY = "table_key"
 TRUE_ACCURACY = "true_accuracy"
 TABLE_COLUMNS = [TABLE_KEY, TRUE_ACCURACY]
-NUMERIC = ["flops", "params", "accuracy", "reward", "seconds", "images_per_s"]
+NUMERIC = ["flops", "params", "accuracy", "balanced_accuracy", "reward", "seconds", "images_per_s"]
 REASON = FAIL_REASON
 
 

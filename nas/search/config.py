@@ -29,6 +29,8 @@ DEFAULT_REFERENCE = "efficientnet_b0"
 # "train": each candidate trains on the proxy; "table": its accuracy is looked up in the space's
 # table of true accuracies (nb-macro only), so a study runs in seconds.
 OBJECTIVES = ("train", "table")
+# What the reward's ACC is: top-1 accuracy, or the mean per-class accuracy (imbalanced data).
+METRICS = ("accuracy", "balanced_accuracy")
 SPACES_WITH_TABLE = (nb_macro.NAME,)
 DEPLOYMENT_RESOLUTION = 224  # the deployment shape of spaces around a reference: 224 px, 1000
 DEPLOYMENT_CLASSES = 1000  # classes (ImageNet's, as EfficientNet prices its networks)
@@ -51,6 +53,7 @@ class SearchConfig:
     reward_kind: str = "flops"
     v: float = DEFAULT_V  # the v2 reward's exponent on parameters (w is the step time's)
     objective: str = "train"
+    metric: str = "accuracy"  # the reward's ACC: "accuracy" or "balanced_accuracy"
     noise_sd: float | None = None  # objective "table": Gaussian noise on the mean (else one run)
     table: str | None = None  # objective "table": the table's file; None: the one shipped
     proxy: ProxyConfig = dataclasses.field(default_factory=ProxyConfig)
@@ -114,6 +117,10 @@ class SearchConfig:
                 f"needs a space with a table of true accuracies ({', '.join(SPACES_WITH_TABLE)}); "
                 f"{{space}} is {self.space!r}",
             )
+        if self.metric not in METRICS:
+            raise ConfigError("metric", self.metric, f"must be one of {', '.join(METRICS)}")
+        if self.metric != "accuracy" and self.objective == "table":
+            raise ConfigError("metric", self.metric, "the table knows accuracy only")
         if self.noise_sd is not None:
             check_noise_sd(self.noise_sd)
         if self.objective != "table":
@@ -277,6 +284,7 @@ class SearchConfig:
             **({"space": self.space} if self.space != DEFAULT_SPACE else {}),
             **({"reward_kind": "v2", "w": self.w, "v": self.v} if self.reward_kind == "v2" else {}),
             **(table if self.objective == "table" else {}),
+            **({"metric": self.metric} if self.metric != "accuracy" else {}),
         }
 
     def record(self) -> dict[str, Any]:

@@ -60,6 +60,7 @@ class Objective:
         heartbeat: float | None = None,
         training_aware: TrainingAwareReward | None = None,
         step_coster: StepCoster | None = None,
+        metric: str = "accuracy",
     ) -> None:
         if (training_aware is None) != (step_coster is None):
             raise ValueError("training_aware and step_coster go together")
@@ -73,6 +74,7 @@ class Objective:
         self.heartbeat = heartbeat
         self.training_aware = training_aware
         self.step_coster = step_coster
+        self.metric = metric
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         trial.set_user_attr(WORKER, worker_id())
@@ -120,16 +122,16 @@ class Objective:
         # batches in the same order with the same crops and flips; candidates then differ by
         # their architecture, not by the luck of their data order.
         result = train_arch(arch, self.data, self.train_config, seed=self.seed, report=report)
+        scored = result.balanced_accuracy if self.metric == "balanced_accuracy" else result.accuracy
         if step_cost is not None and self.training_aware is not None:
-            value = self.training_aware(
-                result.accuracy, step_cost.step_ratio, step_cost.params_ratio
-            )
+            value = self.training_aware(scored, step_cost.step_ratio, step_cost.params_ratio)
         else:
-            value = self.reward(result.accuracy, flops)
+            value = self.reward(scored, flops)
         trial.set_user_attr("accuracy", result.accuracy)
+        trial.set_user_attr("balanced_accuracy", result.balanced_accuracy)
         trial.set_user_attr("reward", value)
         trial.set_user_attr("seconds", result.seconds)
         trial.set_user_attr("images_per_s", result.images_per_s)
         if self.two_objectives:
-            return result.accuracy, float(flops)
+            return scored, float(flops)
         return value

@@ -18,7 +18,14 @@ from nas.proxy import resolve_device
 from nas.runtime import torch_threads
 from nas.search.config import SearchConfig
 from nas.search.objective import Objective
-from nas.search.outputs import SearchOutputs, prepare_study, search_space
+from nas.search.outputs import (
+    SKIPPED_FILE,
+    SearchOutputs,
+    data_task,
+    prepare_study,
+    search_space,
+    write_data_record,
+)
 from nas.search.step_cost import StepCoster
 from nas.search.table_objective import TableObjective, table_objective
 from nas.study.keys import SURPLUS, WORKER, finished_count
@@ -49,18 +56,19 @@ def _worker(config: SearchConfig, progress: ProgressFactory, index: int) -> None
     run_search(config, progress=progress, worker=index)
 
 
-def _shape(config: SearchConfig) -> tuple[int, int]:
-    """(classes, input channels) of the networks best.json records: the data's, or the
+def _shape(config: SearchConfig) -> tuple[int, int, dict | None]:
+    """(classes, input channels, task) of the networks best.json records: the data's, or the
     deployment's when no data is trained on (a table search)."""
     if config.objective == "table":
-        return config.deployment.num_classes, config.deployment.in_channels
+        return config.deployment.num_classes, config.deployment.in_channels, None
     data = load_data(config.proxy.data_config, "cpu")  # bad data fails here, once
-    return data.num_classes, data.in_channels
+    write_data_record(config, data)
+    return data.num_classes, data.in_channels, data_task(data)
 
 
 def _run_parallel(config: SearchConfig, progress: ProgressFactory) -> optuna.Study:
     """``config.workers`` spawned processes on the study; one progress view for all."""
-    num_classes, in_channels = _shape(config)
+    num_classes, in_channels, task = _shape(config)
     with optuna_verbosity(optuna.logging.WARNING):
         study = prepare_study(config)
     log.info(
@@ -81,7 +89,7 @@ def _run_parallel(config: SearchConfig, progress: ProgressFactory) -> optuna.Stu
     finally:
         bar.close()
     # One final write after every worker stopped: concurrent rewrites may have raced.
-    SearchOutputs(config, num_classes, in_channels).write(study)
+    SearchOutputs(config, num_classes, in_channels, task).write(study)
     check_exit_codes(codes, finished_count(study), config.trials)
     return study
 
@@ -123,8 +131,12 @@ def run_search(
             train_images = data.train_images.shape[0]
             study = prepare_study(config, write_config=worker is None)
             if worker is None:  # what the proxy uses, once the settings are known to be good
-                log.info(config.proxy.describe(train_images, data.val_images.shape[0], data.notes))
-            outputs = SearchOutputs(config, data.num_classes, data.in_channels)
+                notes = data.notes
+                if data.skipped:
+                    notes += (f"every unreadable file: {config.folder / SKIPPED_FILE}",)
+                log.info(config.proxy.describe(train_images, data.val_images.shape[0], notes))
+                write_data_record(config, data)
+            outputs = SearchOutputs(config, data.num_classes, data.in_channels, data_task(data))
             objective = Objective(
                 search_space(config),
                 data,
@@ -136,6 +148,7 @@ def run_search(
                 heartbeat=None if optuna_heartbeat else config.heartbeat,
                 training_aware=config.training_aware,
                 step_coster=_step_coster(config, data),
+                metric=config.metric,
             )
         listener = progress(config.trials, finished_count(study), config.show_progress, label)
         settings = LoopSettings(

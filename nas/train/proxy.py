@@ -109,6 +109,7 @@ class TrainResult:
     # training-speed scores of Ru et al. 2021 ("Speedy performance estimation"), lower is better.
     loss_all: float = math.nan
     loss_last: float = math.nan
+    balanced_accuracy: float = math.nan  # the mean of each class's accuracy, at the end
 
     def scores(self) -> dict[str, float]:
         """The run's scores besides its accuracy, for run logs."""
@@ -160,19 +161,31 @@ def _prepare(images: torch.Tensor, model: nn.Module) -> torch.Tensor:
     return images
 
 
-@torch.no_grad()
 def evaluate(model: nn.Module, data: ProxyData, batch_size: int) -> float:
     """Top-1 accuracy on the validation split."""
+    return evaluate_scores(model, data, batch_size)[0]
+
+
+@torch.no_grad()
+def evaluate_scores(model: nn.Module, data: ProxyData, batch_size: int) -> tuple[float, float]:
+    """(top-1 accuracy, balanced accuracy) on the validation split; balanced accuracy is the
+    mean over the classes present of each class's accuracy (recall)."""
     model.eval()
-    correct = 0
-    total = 0
+    classes = data.num_classes
+    hits = torch.zeros(classes, dtype=torch.int64, device=data.val_labels.device)
+    counts = torch.zeros_like(hits)
     device_type = data.val_images.device.type
     for images, labels in eval_batches(data, batch_size):
         with torch.autocast(device_type, torch.bfloat16, enabled=device_type == "cuda"):
             logits = model(_prepare(images, model))
-        correct += (logits.argmax(1) == labels).sum().item()
-        total += labels.numel()
-    return correct / max(total, 1)
+        correct = (logits.argmax(1) == labels).long()
+        hits += torch.bincount(labels, weights=correct, minlength=classes).long()
+        counts += torch.bincount(labels, minlength=classes)
+    total = int(counts.sum())
+    accuracy = int(hits.sum()) / max(total, 1)
+    present = counts > 0
+    balanced = (hits[present].double() / counts[present].double()).mean().item() if total else 0.0
+    return accuracy, balanced
 
 
 def train(
@@ -218,6 +231,7 @@ def train(
     averaged = _ema_model(model, config.ema)
     losses: list[torch.Tensor] = []  # on the device: reading each would synchronise a GPU
     history: list[float] = []
+    balanced = math.nan
     train_seconds = 0.0
     step = 0
     try:
@@ -251,7 +265,8 @@ def train(
                         config.batch_size,
                         recalibration,
                     )
-                    history.append(evaluate(scored, data, config.eval_batch_size))
+                    accuracy, balanced = evaluate_scores(scored, data, config.eval_batch_size)
+                    history.append(accuracy)
                     if report is not None:
                         report(history[-1], step, step == total_steps)
                     model.train()
@@ -274,6 +289,7 @@ def train(
         steps=step,
         loss_all=float(per_step.mean()),
         loss_last=float(per_step[-max(1, len(losses) // 4) :].mean()),
+        balanced_accuracy=balanced,
     )
 
 

@@ -40,8 +40,8 @@ def test_capped_presets_fit_a_small_image_folder(digits, tmp_path, monkeypatch):
     held = data.val_images.shape[0]  # 179 held out per class: each class's share, rounded
     assert abs(held - 179) <= 5 and data.train_images.shape[0] == 1797 - held
     assert data.notes[-2:] == (
-        "val_subset 10,000 capped at 179: the held-out part is 10% of 1,797 images",
-        "train_subset 10,000 capped at 1,618: all that remains",
+        f"held out {held} of 1,797 images per class (the default share, at least 2 a class)",
+        f"train_subset 10,000 capped at {1797 - held:,}: all left",
     )
     assert (data.num_classes, data.in_channels, data.image_size) == (10, 1, 8)
     assert f"train={1797 - held}, val={held}" in repr(data)
