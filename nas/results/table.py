@@ -37,6 +37,7 @@ STEP_COLUMNS = ["step_seconds", "step_ratio", "params_ratio"]
 TABLE_KEY = "table_key"
 TRUE_ACCURACY = "true_accuracy"
 TABLE_COLUMNS = [TABLE_KEY, TRUE_ACCURACY]
+BALANCED = "balanced_accuracy"  # absent from studies made before 2026-12-05
 NUMERIC = ["flops", "params", "accuracy", "balanced_accuracy", "reward", "seconds", "images_per_s"]
 REASON = FAIL_REASON
 
@@ -94,6 +95,8 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
         raise ValueError(
             f"{str(path)!r} is not a readable trials.csv: {str(error).splitlines()[0]}"
         ) from None
+    if BALANCED not in frame.columns and "accuracy" in frame.columns:  # an older study
+        frame.insert(list(frame.columns).index("accuracy") + 1, BALANCED, float("nan"))
     missing = [column for column in COLUMNS if column not in frame.columns]
     if missing:
         raise ValueError(

@@ -123,4 +123,5 @@ def test_help_shows_the_defaults(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "(default: timm)" in text and "(default: 1000, or 10" in text and "(default: 0)" in text
+    assert "(default: timm)" in text and "(default: 0)" in text
+    assert "(default: a search's best.json: its study's; else 1000, or 10" in text

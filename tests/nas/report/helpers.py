@@ -47,6 +47,7 @@ def write_trials(folder: Path, rows: int = 2) -> Path:
             "flops": [1e6 * (n + 1) for n in range(rows)],
             "params": 1000,
             "accuracy": [0.5 + 0.1 * n for n in range(rows)],
+            "balanced_accuracy": [0.45 + 0.1 * n for n in range(rows)],
             "reward": [0.4 + 0.1 * n for n in range(rows)],
             "seconds": 1.0,
             "images_per_s": 100.0,

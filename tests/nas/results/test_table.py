@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from nas import results
+from nas.results.table import COLUMNS
+from tests.nas.report.helpers import write_trials
 
 
 @pytest.mark.parametrize(
@@ -26,3 +29,11 @@ def test_a_corrupt_trials_csv_is_one_value_error(tmp_path, text, message):
 def test_a_missing_trials_csv_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match="no trials.csv at"):
         results.load(tmp_path / "nothing")
+
+
+def test_a_trials_csv_from_before_balanced_accuracy_still_loads(tmp_path):
+    path = write_trials(tmp_path / "old")
+    frame = pd.read_csv(path).drop(columns=["balanced_accuracy"])
+    frame.to_csv(path, index=False)
+    loaded = results.load(path)
+    assert list(loaded.columns[:7]) == COLUMNS[:7] and loaded["balanced_accuracy"].isna().all()
