@@ -108,9 +108,11 @@ def _unreadable_note(text: str, unreadable: list, strict: bool) -> str | None:
     first = ", ".join(f"{name} ({why})" for name, why in unreadable[:SHOWN_UNREADABLE])
     more = ", ..." if len(unreadable) > SHOWN_UNREADABLE else ""
     if strict:
-        raise ValueError(
+        raise ConfigError(
+            None,
+            None,
             f"image folder {text!r}: {len(unreadable)} file(s) cannot be read as images: "
-            f"{first}{more} (without strict_images they are skipped)"
+            f"{first}{more} (without {{strict_images}} they are skipped)",
         )
     return f"{len(unreadable)} unreadable file(s) skipped: {first}{more}"
 

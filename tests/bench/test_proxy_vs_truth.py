@@ -44,7 +44,7 @@ class FromTheTable:
         return truth * seen / 20000, 2.0, {"loss_all": 2 - truth, "loss_last": 1 - truth}
 
 
-def test_the_plan_trains_the_base_seeds_first_then_each_variant_on_the_first_networks(
+def test_the_plan_trains_the_base_then_each_variant_on_the_first_networks_then_seed_1(
     bench, tmp_path, monkeypatch
 ):
     write_cifar(tmp_path / "data", per_batch=12)
@@ -57,8 +57,9 @@ def test_the_plan_trains_the_base_seeds_first_then_each_variant_on_the_first_net
         assert bench.main([*argv, "--variants", "20k,16px,ema,sgd"]) == 0
     calls = trainer.calls
     assert len(calls) == 6 * 2 + 4 * 4
-    assert [run.seed for run in calls[:12]] == [0] * 6 + [1] * 6
-    variants = calls[12:]
+    assert [run.seed for run in calls[:6]] == [0] * 6
+    assert [run.seed for run in calls[-6:]] == [1] * 6 and calls[-6].train == calls[0].train
+    variants = calls[6:-6]
     assert {run.train.resolution for run in variants[4:8]} == {16}
     assert {run.train.ema for run in variants[8:12]} == {0.99}
     assert {(run.train.optimizer, run.train.lr) for run in variants[12:]} == {("sgd", 0.1)}

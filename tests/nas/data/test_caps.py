@@ -62,7 +62,7 @@ def test_caps_are_logged(digits, tmp_path, monkeypatch, caplog):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     with caplog.at_level("INFO", logger="nas.data.load"):
         load_data(DataConfig(f"imagefolder:{digits}", image_size=8, **CAPPED))
-    assert "train_subset 10,000 capped at 1,618: all that remains" in caplog.text
+    assert "train_subset 10,000 capped at 1,617: all left" in caplog.text  # 180 held out
 
 
 def test_sizes_that_fit_are_not_capped_and_give_no_notes():

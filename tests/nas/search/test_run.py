@@ -384,7 +384,8 @@ def test_unwritable_results_dir_is_one_line(tmp_path, capsys):
 
 
 def test_a_small_image_folder_searches_with_the_default_budget(tmp_path, capsys, monkeypatch):
-    """Presets are budgets: 1,797 images hold out 179, train on 1,618 for 10,000 images seen."""
+    """Presets are budgets: 1,797 images hold out 180 (10% of each class), train on 1,617 for
+    10,000 images seen."""
     from tests.nas.data.test_caps import _digits_like
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -393,7 +394,7 @@ def test_a_small_image_folder_searches_with_the_default_budget(tmp_path, capsys,
     argv += ["--trials", "1", "--no-progress", "--device", "cpu", "--results-dir", str(tmp_path)]
     assert run(main, PROG, argv) == 0
     err = capsys.readouterr().err
-    assert "1,618 training and 179 held-out images, 6.18 epoch(s) = 10,000 images seen" in err
-    assert "val_subset 10,000 capped at 179" in err
+    assert "1,617 training and 180 held-out images, 6.18 epoch(s) = 10,000 images seen" in err
+    assert "held out 180 of 1,797 images per class (the default share" in err
     frame = results.load(tmp_path / "imagefolder-digits-tpe")
     assert list(frame["state"]) == ["COMPLETE"]
