@@ -4,8 +4,9 @@ the resize policy and a search cost on it.
     python bench/own_images.py --data-dir DIR [--out FOLDER] [--seeds 3] [--json FILE]
 
 The folder (as a user's would be): 4 CIFAR-10 classes with 600/350/200/120 training images and
-100 test images each (``PATH/train/<class>/`` + ``PATH/test/<class>/``), each image resized to
-one of six non-square sizes from 20x28 to 72x56, half of them greyscale, a third PNG (some
+100 test images each (``PATH/train/<class>/`` + ``PATH/test/<class>/``), each image made one
+of six sizes from 20x28 to 72x56 (the largest centred region of that aspect, scaled alike in
+both directions, as a photo of that shape would be), half of them greyscale, a third PNG (some
 RGBA), one ``.JPG``, one truncated JPEG, one empty file, ``.DS_Store`` and ``notes.txt``.
 
 It prints and writes (JSON): the load (first decode, then from the cache); crop against stretch
@@ -50,6 +51,22 @@ def _cifar(data_dir: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+def _framed(image, index: int):
+    """``image`` (32x32) as a photo of another shape would be: the largest centred region of
+    the target's aspect, scaled the same in both directions to the target size (the content
+    keeps its proportions, as in a real photo; stretching it back would distort it)."""
+    from PIL import Image
+
+    width, height = SIZES[index % len(SIZES)]
+    if width >= height:
+        region = (32, round(32 * height / width))
+    else:
+        region = (round(32 * width / height), 32)
+    left, top = (32 - region[0]) // 2, (32 - region[1]) // 2
+    cut = image.crop((left, top, left + region[0], top + region[1]))
+    return cut.resize((width, height), Image.Resampling.BILINEAR)
+
+
 def build_folder(data_dir: str, root: Path) -> Path:
     """The messy folder at ``root`` from CIFAR-10's training images (made once)."""
     from PIL import Image
@@ -63,9 +80,7 @@ def build_folder(data_dir: str, root: Path) -> Path:
             split = "train" if index < count else "test"
             folder = root / split / name
             folder.mkdir(parents=True, exist_ok=True)
-            image = Image.fromarray(images[member].transpose(1, 2, 0)).resize(
-                SIZES[index % len(SIZES)], Image.Resampling.BILINEAR
-            )
+            image = _framed(Image.fromarray(images[member].transpose(1, 2, 0)), index)
             if index % 2:
                 image = image.convert("L")
             if index % 3 == 0:
@@ -147,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "own-images"))
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--json", default=str(ROOT / "own_images.json"))
+    parser.add_argument("--no-search", action="store_true", help="skip the search timings")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     import torch
@@ -171,8 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     searches = {}
     for label, fields in (
-        ("default (64 px, 10,000 images seen)", {}),
-        ("quick (--image-size 32 --images-seen 2000)", {"image_size": 32, "images_seen": 2000}),
+        ()
+        if args.no_search
+        else (
+            ("default (64 px, 10,000 images seen)", {}),
+            ("quick (--image-size 32 --images-seen 2000)", {"image_size": 32, "images_seen": 2000}),
+        )
     ):
         seconds = measure_search(folder, out / "results", **fields)
         searches[label] = seconds
