@@ -43,4 +43,5 @@ def study_data(arch: str | None) -> dict[str, Any]:
         return {}
     if not isinstance(record, dict) or not isinstance(record.get("dataset"), str):
         return {}
-    return {name: record[name] for name in DATA_FIELDS if record.get(name) is not None}
+    fields = DATA_FIELDS if record["dataset"].startswith("imagefolder:") else DATA_FIELDS[:2]
+    return {name: record[name] for name in fields if record.get(name) is not None}

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import baselines
+from nas.data import image_size_of
+from nas.data.imagefolder import DEFAULT_RESIZE
 from nas.errors import ConfigError
 from nas.proxy import ProxyConfig, check_positive, resolve_device
 from nas.results.files import CONFIG_FILE, JOURNAL_FILE
@@ -295,10 +297,15 @@ class SearchConfig:
             if field.name != "proxy"
         }
         resolved = {"target_flops": self.target, "resolution": self.deployment_resolution}
+        # The proxy's images as trained on: the size (None would read "unknown") and the policy.
+        data = {"image_size": image_size_of(self.proxy.dataset, self.proxy.image_size)}
+        if self.proxy.dataset.startswith("imagefolder:"):
+            data["resize"] = self.proxy.resize or DEFAULT_RESIZE
         return (
             own
             | resolved
             | dataclasses.asdict(self.proxy)
+            | data
             | {"storage": mask_url(self.storage or "")}
         )
 
