@@ -41,6 +41,7 @@ def test_closed_form_equals_fvcore_on_baselines(name, resolution, channels, clas
     )
 
 
+@pytest.mark.timeout(900)  # 200 fvcore traces: ~150 s alone, ~300 s beside another job
 def test_closed_form_equals_fvcore_on_200_random_samples(random_archs):
     resolutions = (28, 32, 64, 96, 160, 224)
     mismatches = []
