@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nas.data._util import one_line
+
 RESIZE_POLICIES = ("crop", "stretch")
 GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
 
@@ -23,11 +25,6 @@ def pil():
     except ImportError:
         raise ValueError("imagefolder datasets need Pillow: pip install pillow") from None
     return Image
-
-
-def _reason(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text or type(error).__name__
 
 
 @dataclass(frozen=True)
@@ -62,14 +59,13 @@ def _read(path: Path):
         if image.mode in ("RGBA", "LA", "P", "PA"):  # transparency: composed over white
             rgba = image.convert("RGBA")
             background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(background, rgba)
-            grey = grey and image.mode != "RGBA"
+            image = Image.alpha_composite(background, rgba)  # grey with alpha stays grey
         return image.copy(), grey
 
 
-def decode_files(files: list[Path], size: int, policy: str, force_rgb: bool = False) -> Decoded:
+def decode_files(files: list[Path], size: int, policy: str) -> Decoded:
     """Every readable file of ``files`` as a ``size`` square by ``policy``: greyscale (one
-    channel) when every readable image is, else RGB (``force_rgb``: always RGB)."""
+    channel) when every readable image is, else RGB."""
     if policy not in RESIZE_POLICIES:
         raise ValueError(f"resize policy {policy!r} is unknown: use {', '.join(RESIZE_POLICIES)}")
     Image = pil()
@@ -82,13 +78,13 @@ def decode_files(files: list[Path], size: int, policy: str, force_rgb: bool = Fa
             image, grey = _read(path)
             square = _resized(image.convert("RGB"), size, policy)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
-            unreadable.append((path, _reason(error)))
+            unreadable.append((path, one_line(error)))
             continue
         images[len(kept)] = np.asarray(square, dtype=np.uint8)
         sides.append(min(image.size))
         greys.append(grey)
         kept.append(index)
     images = images[: len(kept)]
-    if greys and all(greys) and not force_rgb:  # a grey image in RGB has three equal channels
+    if greys and all(greys):  # a grey image in RGB has three equal channels
         images = np.ascontiguousarray(images[..., :1])
     return Decoded(images, tuple(kept), tuple(unreadable), tuple(sides))

@@ -46,14 +46,14 @@ def _labelled_files(folder: Path, classes: tuple[str, ...]) -> Items:
     ]
 
 
-def _cache_path(root: Path, size: int, policy: str, items: Items, force_rgb: bool) -> Path:
+def _cache_path(root: Path, size: int, policy: str, items: Items) -> Path:
     """A cache file named by the folder, the size, the policy and every file's name, label,
     time and size."""
     listing = []
     for path, label in items:
         stat = path.stat()
         listing.append([str(path.relative_to(root)), label, stat.st_mtime_ns, stat.st_size])
-    key = json.dumps([_CACHE_VERSION, str(root), size, policy, force_rgb, listing])
+    key = json.dumps([_CACHE_VERSION, str(root), size, policy, listing])
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     return cache_dir() / f"imagefolder-{digest}.pt"
 
@@ -84,14 +84,14 @@ def _save_cache(path: Path, decoded: dict) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def _decode(root: Path, items: Items, size: int, policy: str, force_rgb: bool = False) -> dict:
+def _decode(root: Path, items: Items, size: int, policy: str) -> dict:
     """The readable files of ``items`` decoded (or read from the cache): ``images`` (N, C, size,
     size) uint8, ``kept`` (indices into ``items``), ``unreadable`` ([path, why]), ``sides``."""
-    path = _cache_path(root, size, policy, items, force_rgb)
+    path = _cache_path(root, size, policy, items)
     cached = _load_cache(path, len(items))
     if cached is not None:
         return cached
-    decoded = decode_files([file for file, _ in items], size, policy, force_rgb)
+    decoded = decode_files([file for file, _ in items], size, policy)
     result = {
         "images": torch.from_numpy(decoded.images).permute(0, 3, 1, 2).contiguous(),
         "kept": list(decoded.kept),

@@ -103,3 +103,13 @@ def test_bad_settings_name_the_value():
         DataConfig("imagefolder:/x", val_fraction=1.5)
     with pytest.raises(ConfigError, match=r"resize=stretch applies only to imagefolder"):
         DataConfig("cifar10", resize="stretch")
+
+
+def test_grey_images_with_transparency_stay_grey(tmp_path, cache_home):
+    root = tmp_path / "grey"
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        for index in range(3):
+            Image.new("LA", (12, 10), (90, 128)).save(root / name / f"{index}.png")
+    data = load_data(_config(root, image_size=8))
+    assert data.in_channels == 1
