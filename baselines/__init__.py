@@ -6,6 +6,7 @@ from __future__ import annotations
 from baselines.efficientnet import EFFICIENTNET_DROPOUT, EFFICIENTNET_FAMILY, EFFICIENTNETS
 from baselines.efficientnet_v2 import EFFICIENTNET_V2_DROPOUT, EFFICIENTNETS_V2
 from baselines.reference import MNASNET_A1, MOBILENET_V2
+from search_spaces.errors import SpecError
 from search_spaces.rules import FamilyMember
 from search_spaces.spec import ArchSpec
 
@@ -28,7 +29,7 @@ def get(name: str) -> ArchSpec:
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown baseline {name!r}; known: {', '.join(_REGISTRY)}") from None
+        raise SpecError(f"unknown baseline {name!r}; known: {', '.join(_REGISTRY)}") from None
 
 
 def dropout(name: str) -> float:

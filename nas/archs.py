@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import baselines
+from nas.errors import InputError, MissingFile
 from search_spaces import nb_macro
 from search_spaces.spec import ArchSpec, decode, from_dict
 
@@ -24,20 +25,20 @@ def resolve_arch(text: str) -> ArchSpec:
     if text.endswith(".json"):
         path = Path(text)
         if not path.is_file():
-            raise FileNotFoundError(f"architecture file {text!r} does not exist")
+            raise MissingFile(f"architecture file {text!r} does not exist")
         try:
             data = json.loads(path.read_text())
         except (UnicodeDecodeError, ValueError) as error:
-            raise ValueError(f"architecture file {text!r} is not valid JSON: {error}") from None
+            raise InputError(f"architecture file {text!r} is not valid JSON: {error}") from None
         if isinstance(data, dict) and "arch" in data:
             data = data["arch"]
         try:
             return from_dict(data)
         except ValueError as error:
-            raise ValueError(f"architecture file {text!r}: {error}") from None
+            raise InputError(f"architecture file {text!r}: {error}") from None
     if text.startswith("stem"):
         return decode(text)
-    raise ValueError(
+    raise InputError(
         f"{text!r} is neither a baseline ({', '.join(baselines.names())}), an "
         "architecture string (stem...-res...), a NAS-Bench-Macro key (nb-macro:22212220) nor a "
         ".json file"

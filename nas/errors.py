@@ -1,6 +1,8 @@
 """The typed errors library code raises; the commands turn them into one line and an exit status.
 
-Library code never names a command-line flag. A ``ConfigError`` names settings as fields
+Every one is a ``NASError`` (from ``search_spaces.errors``, the lowest floor, so that the
+architecture floor shares the base); anything else that reaches a command is a bug. Library code
+never names a command-line flag. A ``ConfigError`` names settings as fields
 (``min_flops=5.0``); the command line renders the same error with flags (``--min-flops=5.0``).
 """
 
@@ -8,6 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+
+from search_spaces.errors import NASError, SpecError
 
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 
@@ -17,7 +21,7 @@ def flag_name(field: str) -> str:
     return "--" + field.replace("_", "-")
 
 
-class ConfigError(ValueError):
+class ConfigError(NASError, ValueError):
     """A setting holds a bad value.
 
     ``rule`` says what the value must be; it may name other settings as ``{field}``
@@ -42,6 +46,38 @@ class ConfigError(ValueError):
         return (type(self), (self.field, self.value, self.rule))
 
 
-class JobFailed(RuntimeError):
+class InputError(NASError, ValueError):
+    """An input that is not one setting is unusable: a file, a folder, a study, an
+    architecture string, a combination of values."""
+
+
+class MissingFile(NASError, FileNotFoundError):
+    """A file or folder the user named, or one a command needs, is not there."""
+
+
+class MissingExtra(NASError, ImportError):
+    """An optional dependency (an extra) is needed and not installed; the message says which
+    ``pip install`` line adds it."""
+
+
+class JobFailed(NASError, RuntimeError):
     """A long job could not finish (a storage lost for good, a worker that died); the message
     is one line that says how to resume. Commands exit with status 1."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a job that has already said what it kept and how to resume;
+    a command exits 130 without saying "interrupted" again."""
+
+
+__all__ = [
+    "ConfigError",
+    "InputError",
+    "Interrupted",
+    "JobFailed",
+    "MissingExtra",
+    "MissingFile",
+    "NASError",
+    "SpecError",
+    "flag_name",
+]

@@ -16,6 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from search_spaces.errors import SpecError
 from search_spaces.rounding import round_channels
 from search_spaces.spec import (
     KERNELS,
@@ -56,15 +57,15 @@ class _RandomTrial:
 
 def _as_choices(name: str, values: Any, valid: Any, rule: str) -> tuple:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise ValueError(f"MnasSpace.{name}={values!r} is invalid: must be a list of choices")
+        raise SpecError(f"MnasSpace.{name}={values!r} is invalid: must be a list of choices")
     values = tuple(values)
     if not values:
-        raise ValueError(f"MnasSpace.{name} is empty: give at least one choice")
+        raise SpecError(f"MnasSpace.{name} is empty: give at least one choice")
     for value in values:
         if not valid(value):
-            raise ValueError(f"MnasSpace.{name} has invalid choice {value!r}: {rule}")
+            raise SpecError(f"MnasSpace.{name} has invalid choice {value!r}: {rule}")
     if len(set(values)) != len(values):
-        raise ValueError(f"MnasSpace.{name}={values!r} repeats a choice")
+        raise SpecError(f"MnasSpace.{name}={values!r} repeats a choice")
     return values
 
 
@@ -75,7 +76,7 @@ def _is_int(value: Any) -> bool:
 def _check_reference(reference: object) -> ArchSpec:
     if isinstance(reference, ArchSpec):
         return reference
-    raise ValueError(
+    raise SpecError(
         f"MnasSpace.reference={reference!r} is invalid: give an ArchSpec "
         "(a named one is baselines.get(name))"
     )
@@ -161,7 +162,7 @@ class MnasSpace:
             _as_choices("layer_deltas", self.layer_deltas, _is_int, "must be an integer"),
         )
         if not _is_int(self.divisor) or self.divisor < 1:
-            raise ValueError(
+            raise SpecError(
                 f"MnasSpace.divisor={self.divisor!r} is invalid: must be an integer >= 1"
             )
 
@@ -223,21 +224,21 @@ class MnasSpace:
         ``study.enqueue_trial`` or ``FixedTrial``. ValueError if ``arch`` is not in the space."""
         ref = self.reference
         if not isinstance(arch, ArchSpec):
-            raise ValueError(f"expected an ArchSpec, got {type(arch).__name__}")
+            raise SpecError(f"expected an ArchSpec, got {type(arch).__name__}")
         for field in ("stem_channels", "head_channels", "activation", "resolution"):
             if getattr(arch, field) != getattr(ref, field):
-                raise ValueError(
+                raise SpecError(
                     f"{field}={getattr(arch, field)!r} differs from the reference's "
                     f"{getattr(ref, field)!r}: not in this space"
                 )
         if len(arch.stages) != len(ref.stages):
-            raise ValueError(
+            raise SpecError(
                 f"{len(arch.stages)} stages, the space has {len(ref.stages)}: not in this space"
             )
         params: dict[str, Any] = {}
         for block, (stage, ref_stage) in enumerate(zip(arch.stages, ref.stages, strict=True)):
             if stage.stride != ref_stage.stride:
-                raise ValueError(
+                raise SpecError(
                     f"block {block + 1} stride={stage.stride} differs from the "
                     f"reference's {ref_stage.stride}: not in this space"
                 )
@@ -255,7 +256,7 @@ class MnasSpace:
                 if choice == "expansion" and stage.op not in OPS_WITH_EXPANSION:
                     continue
                 if values[choice] not in choices[choice]:
-                    raise ValueError(
+                    raise SpecError(
                         f"block {block + 1} {choice}={values[choice]!r} is not "
                         f"among this space's choices {choices[choice]}"
                     )

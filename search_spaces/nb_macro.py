@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from search_spaces.errors import SpecError
 from search_spaces.mnasnet import CategoricalTrial, _RandomTrial
 from search_spaces.spec import ArchSpec, BlockSpec, encode
 
@@ -52,7 +53,7 @@ PARAMETER = "b{}_choice"
 def check_key(key: object) -> str:
     """``key`` if it is one of the space's keys (8 digits, each 0, 1 or 2), else ValueError."""
     if not isinstance(key, str) or len(key) != LAYERS or any(d not in DIGITS for d in key):
-        raise ValueError(
+        raise SpecError(
             f"key={key!r} is invalid: a NAS-Bench-Macro key is {LAYERS} digits, each 0, 1 or 2 "
             "(0 identity, 1 MB e3 k3, 2 MB e6 k5), such as '22212220'"
         )
@@ -92,12 +93,12 @@ _ARCH_KEYS: dict[ArchSpec, str] = {}
 def key(network: ArchSpec) -> str:
     """The table key of ``network``; ValueError if it is not one of the space's networks."""
     if not isinstance(network, ArchSpec):
-        raise ValueError(f"expected an ArchSpec, got {type(network).__name__}")
+        raise SpecError(f"expected an ArchSpec, got {type(network).__name__}")
     if not _ARCH_KEYS:
         _ARCH_KEYS.update((arch(k), k) for k in keys())
     found = _ARCH_KEYS.get(network)
     if found is None:
-        raise ValueError(f"{encode(network)} is not a network of the NAS-Bench-Macro space")
+        raise SpecError(f"{encode(network)} is not a network of the NAS-Bench-Macro space")
     return found
 
 

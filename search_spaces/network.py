@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from search_spaces.blocks import BODY_BUILDERS, ConvBnAct, ResidualLayer
+from search_spaces.errors import SpecError
 from search_spaces.spec import ArchSpec, layer_plan
 
 STEM_KERNEL = 3
@@ -81,12 +82,12 @@ class ArchNet(nn.Module):
 
 def _check_count(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name}={value!r} is invalid: must be an integer >= 1")
+        raise SpecError(f"{name}={value!r} is invalid: must be an integer >= 1")
 
 
 def _check_rate(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"{name}={value!r} is invalid: must be a number in [0, 1)")
+        raise SpecError(f"{name}={value!r} is invalid: must be a number in [0, 1)")
 
 
 def build_model(
@@ -98,7 +99,7 @@ def build_model(
 ) -> ArchNet:
     """Build the network for any input size from 28x28 up; ``arch`` must be an ArchSpec."""
     if not isinstance(arch, ArchSpec):
-        raise ValueError(f"arch must be an ArchSpec, got {type(arch).__name__}")
+        raise SpecError(f"arch must be an ArchSpec, got {type(arch).__name__}")
     _check_count("num_classes", num_classes)
     _check_count("in_channels", in_channels)
     _check_rate("dropout", dropout)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from search_spaces.errors import SpecError
 from search_spaces.rounding import round_channels
 from search_spaces.spec import ArchSpec
 
@@ -39,19 +40,19 @@ def _is_number(value: Any) -> bool:
 
 def _positive(name: str, value: Any) -> float:
     if not (_is_number(value) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}={value!r} is invalid: must be a positive finite number")
+        raise SpecError(f"{name}={value!r} is invalid: must be a positive finite number")
     return float(value)
 
 
 def _finite(name: str, value: Any) -> float:
     if not (_is_number(value) and math.isfinite(value)):
-        raise ValueError(f"{name}={value!r} is invalid: must be a finite number")
+        raise SpecError(f"{name}={value!r} is invalid: must be a finite number")
     return float(value)
 
 
 def _count(name: str, value: Any, minimum: int = 1) -> int:
     if not (_is_int(value) and value >= minimum):
-        raise ValueError(f"{name}={value!r} is invalid: must be an integer >= {minimum}")
+        raise SpecError(f"{name}={value!r} is invalid: must be an integer >= {minimum}")
     return value
 
 
@@ -92,7 +93,7 @@ def scale(
     A factor of exactly 1 leaves its dimension as it is (so ``scale(arch) == arch`` even for
     channels or resolutions that are not multiples of 8)."""
     if not isinstance(arch, ArchSpec):
-        raise ValueError(f"arch must be an ArchSpec, got {type(arch).__name__}")
+        raise SpecError(f"arch must be an ArchSpec, got {type(arch).__name__}")
     depth = _positive("depth", depth)
     width = _positive("width", width)
     resolution = _positive("resolution", resolution)
@@ -146,13 +147,13 @@ def grid_points(
     sorted. The default grid holds the paper's (1.2, 1.1, 1.15), whose product is 1.92."""
     step = _positive("step", step)
     if step < 10**-_GRID_DECIMALS:
-        raise ValueError(f"step={step!r} is invalid: must be at least 1e-06")
+        raise SpecError(f"step={step!r} is invalid: must be at least 1e-06")
     if not (_is_number(tolerance) and math.isfinite(tolerance) and tolerance >= 0):
-        raise ValueError(f"tolerance={tolerance!r} is invalid: must be a finite number >= 0")
+        raise SpecError(f"tolerance={tolerance!r} is invalid: must be a finite number >= 0")
     target = _positive("target", target)
     high = target + tolerance
     if high < 1:
-        raise ValueError(
+        raise SpecError(
             f"target={target!r} is invalid: with tolerance={tolerance!r} no point with all three"
             " values >= 1 reaches it"
         )
@@ -164,7 +165,7 @@ def grid_points(
 
     alphas, betas = values(high), values(math.sqrt(high))
     if len(alphas) * len(betas) > _MAX_GRID_PAIRS:
-        raise ValueError(f"step={step!r} is invalid: too fine for target={target!r}")
+        raise SpecError(f"step={step!r} is invalid: too fine for target={target!r}")
     points = []
     for alpha in alphas:
         for beta in betas:
@@ -196,13 +197,13 @@ class FamilyMember:
 
     def __post_init__(self) -> None:
         if not (isinstance(self.name, str) and self.name):
-            raise ValueError(f"FamilyMember.name={self.name!r} is invalid: must be a non-empty str")
+            raise SpecError(f"FamilyMember.name={self.name!r} is invalid: must be a non-empty str")
         _finite("FamilyMember.phi", self.phi)
         _positive("FamilyMember.depth", self.depth)
         _positive("FamilyMember.width", self.width)
         _count("FamilyMember.resolution", self.resolution, 8)
         if not (_is_number(self.dropout) and 0 <= self.dropout < 1):
-            raise ValueError(f"FamilyMember.dropout={self.dropout!r} is invalid: must be in [0, 1)")
+            raise SpecError(f"FamilyMember.dropout={self.dropout!r} is invalid: must be in [0, 1)")
 
     def apply(self, base: ArchSpec) -> ArchSpec:
         """``base`` scaled by this member's depth and width, deployed at its resolution exactly."""
@@ -226,7 +227,7 @@ def formula_family(
     flops_factor(alpha, beta, gamma)  # validates them even when phis is empty
     _count("base_resolution", base_resolution, 8)
     if not (_is_number(base_dropout) and 0 <= base_dropout < 1):
-        raise ValueError(f"base_dropout={base_dropout!r} is invalid: must be in [0, 1)")
+        raise SpecError(f"base_dropout={base_dropout!r} is invalid: must be in [0, 1)")
     members = []
     for phi in phis:
         depth, width, factor = compound(phi, alpha, beta, gamma)

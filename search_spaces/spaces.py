@@ -10,6 +10,7 @@ Both are built around a reference architecture. ``nb-macro``: NAS-Bench-Macro's 
 from __future__ import annotations
 
 from search_spaces import nb_macro
+from search_spaces.errors import SpecError
 from search_spaces.mnasnet import MnasSpace
 from search_spaces.nb_macro import NbMacroSpace
 from search_spaces.spec import ArchSpec
@@ -30,12 +31,12 @@ def make_space(name: str, reference: ArchSpec | None = None) -> MnasSpace | NbMa
     ``v2`` (which need one), fixed for ``nb-macro`` (which takes none)."""
     if name == nb_macro.NAME:
         if reference is not None:
-            raise ValueError(f"space={name!r} is fixed: it takes no reference architecture")
+            raise SpecError(f"space={name!r} is fixed: it takes no reference architecture")
         return NbMacroSpace()
     if name in SPACES_WITH_REFERENCE and reference is None:
-        raise ValueError(f"space={name!r} is built around a reference: give an ArchSpec")
+        raise SpecError(f"space={name!r} is built around a reference: give an ArchSpec")
     if name == "mnasnet":
         return MnasSpace(reference)
     if name == "v2":
         return efficientnet_v2_space(reference)
-    raise ValueError(f"space={name!r} is invalid: must be one of {', '.join(SPACES)}")
+    raise SpecError(f"space={name!r} is invalid: must be one of {', '.join(SPACES)}")

@@ -28,6 +28,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from search_spaces.errors import SpecError
+
 # Operator name -> string token. The tokens are timm's, so its users read them at sight.
 OP_TOKENS: dict[str, str] = {
     "mbconv": "ir",  # inverted residual: 1x1 expand, kxk depthwise, SE, 1x1 project
@@ -57,7 +59,7 @@ def _is_number(value: Any) -> bool:
 
 def _require(condition: bool, owner: str, field: str, value: Any, rule: str) -> None:
     if not condition:
-        raise ValueError(f"{owner}.{field}={value!r} is invalid: {rule}")
+        raise SpecError(f"{owner}.{field}={value!r} is invalid: {rule}")
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,7 @@ def encode(arch: ArchSpec) -> str:
 
 def _parse_int(token: str, text: str, what: str) -> int:
     if not (text.isascii() and text.isdigit()):
-        raise ValueError(f"bad token {token!r}: {what} must be a whole number")
+        raise SpecError(f"bad token {token!r}: {what} must be a whole number")
     return int(text)
 
 
@@ -285,7 +287,7 @@ def decode_block(token: str) -> BlockSpec:
     op_token, *options = token.split("_")
     if op_token not in TOKEN_OPS:
         known = ", ".join(TOKEN_OPS)
-        raise ValueError(f"bad token {token!r}: unknown op {op_token!r} (known: {known})")
+        raise SpecError(f"bad token {token!r}: unknown op {op_token!r} (known: {known})")
     fields: dict[str, Any] = {
         "op": TOKEN_OPS[op_token],
         "expansion": 1,
@@ -302,42 +304,42 @@ def decode_block(token: str) -> BlockSpec:
             try:
                 value = float(option[2:])
             except ValueError:
-                raise ValueError(f"bad token {token!r}: {option!r} is not se<ratio>") from None
+                raise SpecError(f"bad token {token!r}: {option!r} is not se<ratio>") from None
             if not math.isfinite(value):
-                raise ValueError(f"bad token {token!r}: {option!r} is not a finite ratio")
+                raise SpecError(f"bad token {token!r}: {option!r} is not a finite ratio")
         elif option[:1] in keys:
             key, field = option[:1], keys[option[:1]]
             value = _parse_int(token, option[1:], f"{option!r}")
         else:
-            raise ValueError(f"bad token {token!r}: unknown option {option!r}")
+            raise SpecError(f"bad token {token!r}: unknown option {option!r}")
         if key in seen:
-            raise ValueError(f"bad token {token!r}: option {key!r} given twice")
+            raise SpecError(f"bad token {token!r}: option {key!r} given twice")
         seen.add(key)
         fields[field] = value
     missing = [key for key in ("r", "k", "s", "c") if key not in seen]
     if missing:
-        raise ValueError(f"bad token {token!r}: missing {', '.join(missing)}")
+        raise SpecError(f"bad token {token!r}: missing {', '.join(missing)}")
     if "e" in seen and fields["op"] not in OPS_WITH_EXPANSION:
-        raise ValueError(f"bad token {token!r}: op {op_token!r} takes no expansion")
+        raise SpecError(f"bad token {token!r}: op {op_token!r} takes no expansion")
     try:
         return BlockSpec(**fields)
     except ValueError as error:
-        raise ValueError(f"bad token {token!r}: {error}") from None
+        raise SpecError(f"bad token {token!r}: {error}") from None
 
 
 def _decode_prefixed(token: str, prefix: str) -> int:
     if not token.startswith(prefix):
-        raise ValueError(f"bad token {token!r}: expected {prefix}<channels>")
+        raise SpecError(f"bad token {token!r}: expected {prefix}<channels>")
     return _parse_int(token, token[len(prefix) :], f"{prefix} value")
 
 
 def decode(text: str) -> ArchSpec:
     """Parse an architecture string; any malformed input raises ValueError naming the token."""
     if not isinstance(text, str):
-        raise ValueError(f"architecture string must be a str, got {type(text).__name__}")
+        raise SpecError(f"architecture string must be a str, got {type(text).__name__}")
     tokens = text.strip().split("-")
     if len(tokens) < 5:
-        raise ValueError(
+        raise SpecError(
             f"bad architecture string {text!r}: expected "
             "stem<c>-<stage>[-<stage>...]-head<c>-<activation>-res<pixels>"
         )
@@ -346,7 +348,7 @@ def decode(text: str) -> ArchSpec:
         stem_token, _, stride_text = stem_token.rpartition("s")
         stem_stride = _parse_int(tokens[0], stride_text, "the stem's stride")
         if stem_stride != 1:
-            raise ValueError(
+            raise SpecError(
                 f"bad token {tokens[0]!r}: the stem's stride is written s1 or left out (stride 2)"
             )
     stem = _decode_prefixed(stem_token, "stem")
@@ -354,14 +356,14 @@ def decode(text: str) -> ArchSpec:
     head = _decode_prefixed(tokens[-3], "head")
     activation = tokens[-2]
     if activation not in ACTIVATIONS:
-        raise ValueError(
+        raise SpecError(
             f"bad token {activation!r}: activation must be one of {', '.join(ACTIVATIONS)}"
         )
     resolution = _decode_prefixed(tokens[-1], "res")
     try:
         return ArchSpec(stem, stages, head, activation, resolution, stem_stride)
     except ValueError as error:
-        raise ValueError(f"bad architecture string {text!r}: {error}") from None
+        raise SpecError(f"bad architecture string {text!r}: {error}") from None
 
 
 # ----------------------------------------------------------------------------- JSON form
@@ -376,13 +378,13 @@ def to_dict(arch: ArchSpec) -> dict[str, Any]:
 
 def _check_keys(data: Any, allowed: tuple[str, ...], required: tuple[str, ...], where: str) -> None:
     if not isinstance(data, dict):
-        raise ValueError(f"{where} must be a JSON object, got {type(data).__name__}")
+        raise SpecError(f"{where} must be a JSON object, got {type(data).__name__}")
     unknown = sorted(set(map(str, data)) - set(allowed))
     if unknown:
-        raise ValueError(f"{where} has unknown field(s) {', '.join(unknown)}")
+        raise SpecError(f"{where} has unknown field(s) {', '.join(unknown)}")
     missing = [key for key in required if key not in data]
     if missing:
-        raise ValueError(f"{where} is missing field(s) {', '.join(missing)}")
+        raise SpecError(f"{where} is missing field(s) {', '.join(missing)}")
 
 
 def from_dict(data: Any) -> ArchSpec:
@@ -390,7 +392,7 @@ def from_dict(data: Any) -> ArchSpec:
     _check_keys(data, _ARCH_FIELDS, ("stem_channels", "stages", "head_channels"), "architecture")
     stages = data["stages"]
     if not isinstance(stages, list):
-        raise ValueError(f"architecture.stages must be a list, got {type(stages).__name__}")
+        raise SpecError(f"architecture.stages must be a list, got {type(stages).__name__}")
     blocks = []
     for index, stage in enumerate(stages):
         _check_keys(stage, _BLOCK_FIELDS, _BLOCK_FIELDS, f"architecture.stages[{index}]")
@@ -406,5 +408,5 @@ def from_json(text: str | bytes) -> ArchSpec:
     try:
         data = json.loads(text)
     except (TypeError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError
-        raise ValueError(f"architecture JSON is not valid JSON: {error}") from None
+        raise SpecError(f"architecture JSON is not valid JSON: {error}") from None
     return from_dict(data)

@@ -1,22 +1,34 @@
 """What every command shares: the parser whose errors are one line, and ``run``, which turns the
-library's errors into one line on stderr and an exit status."""
+library's errors into one line on stderr and an exit status.
+
+An error the library raises on purpose (a ``NASError``) is the user's to fix: one line, exit 2
+(1 for a job that could not finish). An ``OSError`` is the machine's (a missing file, a full
+disk): one line naming the file, exit 2. Anything else is a bug: one line saying so and where
+its traceback was written, exit 1; ``--debug`` or ``EFFICIENTNAS_DEBUG=1`` prints the traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import logging
+import os
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NoReturn
 
 from nas.data import dataset_names
-from nas.errors import ConfigError, JobFailed, flag_name
+from nas.errors import ConfigError, Interrupted, JobFailed, NASError, flag_name
 from nas.proxy import DEFAULT_DATASET, PRESET_FIELDS, PRESETS, PROXY_FIELDS, ProxyConfig
 from nas.train import OPTIMIZERS
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+DEBUG_FLAG = "--debug"
+DEBUG_ENV = "EFFICIENTNAS_DEBUG"
 
 
 class _DefaultsFormatter(argparse.HelpFormatter):
@@ -35,6 +47,11 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("formatter_class", _DefaultsFormatter)
         super().__init__(*args, **kwargs)
+        self.add_argument(
+            DEBUG_FLAG,
+            action="store_true",
+            help=f"print the full traceback of an unexpected error (also {DEBUG_ENV}=1)",
+        )
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message}\n")
@@ -67,25 +84,53 @@ def stderr_messages() -> Iterator[None]:
 
 
 def _run(main: Callable[[Sequence[str] | None], int], prog: str, argv: Sequence[str] | None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
     try:
         return main(argv)
     except ConfigError as error:
-        sys.stderr.write(f"{prog}: error: {error.render(flag_name)}\n")
-        return EXIT_USAGE
-    except ValueError as error:
-        sys.stderr.write(f"{prog}: error: {error}\n")
-        return EXIT_USAGE
-    except OSError as error:  # a missing file, an unwritable --results-dir...
-        where = f": {error.filename!r}" if error.filename else ""
-        detail = error.strerror or str(error)
-        sys.stderr.write(f"{prog}: error: {detail}{where}\n".replace("\n", " ").rstrip() + "\n")
-        return EXIT_USAGE
+        return _say(prog, error.render(flag_name), EXIT_USAGE)
     except JobFailed as error:
-        sys.stderr.write(f"{prog}: error: {error}\n")
-        return EXIT_FAILED
+        return _say(prog, str(error), EXIT_FAILED)
+    except NASError as error:
+        return _say(prog, str(error), EXIT_USAGE)
+    except OSError as error:  # the machine's: a missing file, an unwritable folder, a full disk
+        where = f": {error.filename!r}" if error.filename else ""
+        return _say(prog, f"{error.strerror or error}{where}", EXIT_USAGE)
+    except Interrupted:  # the job has said what it kept and how to resume
+        return 130
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    except Exception as error:  # a bug, not the user's input
+        debug = DEBUG_FLAG in arguments or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+        if debug:
+            traceback.print_exc()
+        where = _write_traceback(prog)
+        shown = "above" if debug else f"in {where}" if where else "not saved"
+        return _say(
+            prog,
+            f"internal error (a bug; please report it): {type(error).__name__}: {error}; "
+            f"traceback {shown}, or rerun with {DEBUG_FLAG}",
+            EXIT_FAILED,
+        )
+
+
+def _say(prog: str, message: str, status: int) -> int:
+    text = " ".join(message.split())
+    sys.stderr.write(f"{prog}: error: {text}\n")
+    return status
+
+
+def _write_traceback(prog: str) -> str | None:
+    """The current exception's traceback in a file of the temporary folder; its path, or None
+    when it cannot be written."""
+    name = f"efficientnas-{prog.split()[-1].split('.')[-1]}-{time.strftime('%Y%m%d-%H%M%S')}-"
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix=name, suffix=".txt", delete=False) as stream:
+            traceback.print_exc(file=stream)
+    except OSError:
+        return None
+    return stream.name
 
 
 def add_proxy_arguments(parser: Parser) -> None:

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from nas.archs import resolve_arch
 from nas.cli.common import Parser, run
 from nas.data import DataConfig, check_dataset, dataset_names, image_size_of
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError
 from nas.export.task import study_data
 from nas.proxy import resolve_device
 from nas.report import PlotsUnavailable
@@ -122,7 +122,7 @@ def run_from_args(args: Any) -> TrainRun:
     try:
         arch = resolve_arch(args.arch)
     except (ValueError, FileNotFoundError) as error:  # ARCH is positional: no --arch to name
-        raise ValueError(f"ARCH={args.arch!r} is invalid: {error}") from None
+        raise InputError(f"ARCH={args.arch!r} is invalid: {error}") from None
     study = study_data(args.arch)  # a search's best.json: train on the data it searched
     if args.dataset is None:
         args.dataset = study.get("dataset", "cifar10")

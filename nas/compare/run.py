@@ -149,7 +149,7 @@ def run_task(task: Task) -> dict[str, Any]:
     frame = results.trials_frame(study)
     winner = results.best_row(frame)
     if winner is None:
-        raise RuntimeError(f"{task.sampler} seed {task.seed}: no complete trial")
+        raise JobFailed(f"{task.sampler} seed {task.seed}: no complete trial")
     key = str(winner[results.TABLE_KEY])
     curve = _anytime(frame, rewards)
     return {

@@ -16,6 +16,7 @@ import time
 import torch
 from torch import nn
 
+from nas.errors import InputError
 from nas.logs import quiet
 from nas.runtime import torch_threads as _threads
 from search_spaces.blocks import effective_kernel, squeeze_channels
@@ -30,10 +31,10 @@ def _conv_out(size: int, kernel: int, stride: int) -> int:
 
 def _resolve(arch: ArchSpec, resolution: int | None) -> int:
     if not isinstance(arch, ArchSpec):
-        raise ValueError(f"arch must be an ArchSpec, got {type(arch).__name__}")
+        raise InputError(f"arch must be an ArchSpec, got {type(arch).__name__}")
     size = arch.resolution if resolution is None else resolution
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"resolution={size!r} is invalid: must be an integer >= 1")
+        raise InputError(f"resolution={size!r} is invalid: must be an integer >= 1")
     return size
 
 
@@ -144,7 +145,7 @@ def fvcore_flops(
         size = 224 if resolution is None else resolution
         model = arch_or_module
     else:
-        raise ValueError(f"expected an ArchSpec or nn.Module, got {type(arch_or_module).__name__}")
+        raise InputError(f"expected an ArchSpec or nn.Module, got {type(arch_or_module).__name__}")
     was_training = model.training
     model.eval()
     try:
@@ -185,7 +186,7 @@ def latency(
         ("repeats", repeats),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}={value!r} is invalid: must be an integer >= 1")
+            raise InputError(f"{name}={value!r} is invalid: must be an integer >= 1")
     if in_channels is None:
         first_conv = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
         in_channels = first_conv.in_channels

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from nas.errors import InputError
+
 
 @dataclass(frozen=True)
 class StepTime:
@@ -32,7 +34,7 @@ class StepTime:
 
 def _check_count(name: str, value: object, least: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < least:
-        raise ValueError(f"{name}={value!r} is invalid: must be an integer >= {least}")
+        raise InputError(f"{name}={value!r} is invalid: must be an integer >= {least}")
 
 
 def step_time(
@@ -52,7 +54,7 @@ def step_time(
     _check_count("repeats", repeats, 1)
     _check_count("num_classes", num_classes, 1)
     if len(batch_shape) != 4 or any(not isinstance(n, int) or n < 1 for n in batch_shape):
-        raise ValueError(f"batch_shape={batch_shape!r} is invalid: must be (N, C, H, W) >= 1")
+        raise InputError(f"batch_shape={batch_shape!r} is invalid: must be (N, C, H, W) >= 1")
     device = torch.device(device)
     cuda = device.type == "cuda"
     model.train().to(device)

@@ -9,7 +9,7 @@ import torch
 from nas.data._util import is_int
 from nas.data.config import ProxyData
 from nas.data.transforms import augment
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError
 
 
 def _affine(data: ProxyData, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -22,9 +22,9 @@ def _affine(data: ProxyData, device: torch.device) -> tuple[torch.Tensor, torch.
 def normalize(images_uint8: torch.Tensor, data: ProxyData) -> torch.Tensor:
     """uint8 images ((N,) C, H, W) as float32, normalised by the data's mean and std."""
     if images_uint8.dtype != torch.uint8:
-        raise ValueError(f"normalize expects uint8 images, got {images_uint8.dtype}")
+        raise InputError(f"normalize expects uint8 images, got {images_uint8.dtype}")
     if images_uint8.dim() < 3 or images_uint8.shape[-3] != data.in_channels:
-        raise ValueError(
+        raise InputError(
             f"normalize expects images with {data.in_channels} channels, "
             f"got shape {tuple(images_uint8.shape)}"
         )
@@ -46,7 +46,7 @@ def train_batches(
     ``generator`` may live on the data's device or on the CPU."""
     _check_batch_size(batch_size)
     if not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+        raise InputError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     return _train_epoch(data, batch_size, generator)
 
 

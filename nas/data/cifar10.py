@@ -15,6 +15,7 @@ import torch
 from nas.data._util import one_line
 from nas.data.download import cache_dir, download_tree
 from nas.data.splits import Splits, hold_out
+from nas.errors import InputError, MissingFile
 
 if TYPE_CHECKING:
     from nas.data.config import DataConfig
@@ -37,7 +38,7 @@ def _numpy_global(name: str) -> object:
             return getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError):
             continue
-    raise ValueError(f"numpy has no {name}")  # pragma: no cover - every numpy has one of them
+    raise InputError(f"numpy has no {name}")  # pragma: no cover - every numpy has one of them
 
 
 _ALLOWED_GLOBALS = {
@@ -50,7 +51,7 @@ _ALLOWED_GLOBALS = {
 }
 
 
-class RefusedGlobal(ValueError):
+class RefusedGlobal(InputError):
     """A pickle asked for a global other than numpy's array reconstruction."""
 
 
@@ -79,23 +80,23 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     except RefusedGlobal:
         raise
     except Exception as error:  # a corrupt pickle can fail in many ways; none runs code
-        raise ValueError(f"{path} is not a CIFAR-10 batch: {one_line(error)}") from None
+        raise InputError(f"{path} is not a CIFAR-10 batch: {one_line(error)}") from None
     if not isinstance(batch, dict):
-        raise ValueError(f"{path} is not a CIFAR-10 batch: it holds a {type(batch).__name__}")
+        raise InputError(f"{path} is not a CIFAR-10 batch: it holds a {type(batch).__name__}")
     batch = {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in batch.items()}
     data, labels = batch.get("data"), batch.get("labels")
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2:
-        raise ValueError(f"{path} is not a CIFAR-10 batch: 'data' is not a uint8 (n, 3072) array")
+        raise InputError(f"{path} is not a CIFAR-10 batch: 'data' is not a uint8 (n, 3072) array")
     if data.shape[1] != 3 * 32 * 32:
-        raise ValueError(f"{path} holds rows of {data.shape[1]} bytes, CIFAR-10 has 3072")
+        raise InputError(f"{path} holds rows of {data.shape[1]} bytes, CIFAR-10 has 3072")
     try:
         labels = np.asarray(labels, dtype=np.int64)
     except (TypeError, ValueError):
-        raise ValueError(f"{path} is not a CIFAR-10 batch: 'labels' are not integers") from None
+        raise InputError(f"{path} is not a CIFAR-10 batch: 'labels' are not integers") from None
     if labels.shape != (data.shape[0],):
-        raise ValueError(f"{path} holds {data.shape[0]} images but {labels.size} labels")
+        raise InputError(f"{path} holds {data.shape[0]} images but {labels.size} labels")
     if labels.size and (labels.min() < 0 or labels.max() >= 10):
-        raise ValueError(f"{path} holds a label outside 0..9")
+        raise InputError(f"{path} holds a label outside 0..9")
     return data.reshape(-1, 3, 32, 32), labels
 
 
@@ -139,7 +140,7 @@ def _batch_folder(config: DataConfig) -> Path:
             reason = f"download failed: {one_line(error)}"
         folder = find()
     if folder is None:
-        raise FileNotFoundError(
+        raise MissingFile(
             f"CIFAR-10 batches ({CIFAR_FOLDER}/data_batch_1..5) not found in {root} "
             f"({reason}); download and extract {url} there, or point the data folder "
             "setting data_dir at a folder holding them"
@@ -164,6 +165,6 @@ def load_test(config: DataConfig, path: str | None = None) -> tuple[torch.Tensor
     """The official 10,000 test images and labels (``test_batch`` beside the training batches)."""
     folder = _batch_folder(config)
     if not (folder / CIFAR_TEST_BATCH).is_file():
-        raise FileNotFoundError(f"CIFAR-10's {CIFAR_TEST_BATCH} not found in {folder}")
+        raise MissingFile(f"CIFAR-10's {CIFAR_TEST_BATCH} not found in {folder}")
     images, labels = _read_batch(folder / CIFAR_TEST_BATCH)
     return torch.from_numpy(images), torch.from_numpy(labels)

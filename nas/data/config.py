@@ -11,7 +11,7 @@ import torch
 from nas.data._util import is_int
 from nas.data.image_decode import RESIZE_POLICIES
 from nas.data.registry import dataset_kind
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError
 
 _MD5 = re.compile(r"[0-9a-fA-F]{32}")
 MAX_VAL_FRACTION = 0.9
@@ -108,19 +108,19 @@ class ProxyData:
             images = getattr(self, f"{split}_images")
             labels = getattr(self, f"{split}_labels")
             if images.dtype != torch.uint8 or images.dim() != 4 or images.shape[1:] != expected:
-                raise ValueError(
+                raise InputError(
                     f"{split}_images must be uint8 (N, {', '.join(map(str, expected))}), "
                     f"got {images.dtype} {tuple(images.shape)}"
                 )
             if labels.dtype != torch.int64 or labels.shape != images.shape[:1]:
-                raise ValueError(
+                raise InputError(
                     f"{split}_labels must be int64 ({images.shape[0]},), "
                     f"got {labels.dtype} {tuple(labels.shape)}"
                 )
         if len(self.mean) != self.in_channels or len(self.std) != self.in_channels:
-            raise ValueError(f"mean and std need {self.in_channels} values, one per channel")
+            raise InputError(f"mean and std need {self.in_channels} values, one per channel")
         if not isinstance(self.notes, tuple) or not all(isinstance(n, str) for n in self.notes):
-            raise ValueError(f"notes must be a tuple of strings, got {self.notes!r}")
+            raise InputError(f"notes must be a tuple of strings, got {self.notes!r}")
 
     @property
     def device(self) -> torch.device:
@@ -148,7 +148,7 @@ def as_device(device: str | torch.device) -> torch.device:
     try:
         return torch.device(device)
     except (RuntimeError, TypeError) as error:
-        raise ValueError(f"device {device!r} is invalid: {error}") from None
+        raise InputError(f"device {device!r} is invalid: {error}") from None
 
 
 def _move(tensor: torch.Tensor, target: torch.device, asked: object) -> torch.Tensor:
@@ -156,4 +156,4 @@ def _move(tensor: torch.Tensor, target: torch.device, asked: object) -> torch.Te
         return tensor.to(target)
     except (RuntimeError, AssertionError) as error:  # torch asserts for a missing CUDA build
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"device {asked!r} is not usable: {message}") from None
+        raise InputError(f"device {asked!r} is not usable: {message}") from None

@@ -14,6 +14,7 @@ import zlib
 from pathlib import Path
 
 from nas.data._util import one_line
+from nas.errors import InputError, NASError
 
 DOWNLOAD_TIMEOUT_S = 30
 _BLOCK = 1 << 20
@@ -21,8 +22,12 @@ _BLOCK = 1 << 20
 logger = logging.getLogger(__name__)
 
 
-class ChecksumError(ValueError):
+class ChecksumError(NASError, ValueError):
     """A download whose MD5 is not the expected one; the message names the URL and both sums."""
+
+
+class DownloadError(NASError, OSError):
+    """A download that failed or ended short; the message names the URL and the cause."""
 
 
 def cache_dir() -> Path:
@@ -45,11 +50,11 @@ def _fetch(url: str, out) -> str:
                 md5.update(block)
                 written += len(block)
     except http.client.HTTPException as error:  # IncompleteRead and kin are not OSErrors
-        raise OSError(f"{url} failed after {written} bytes: {one_line(error)}") from None
+        raise DownloadError(f"{url} failed after {written} bytes: {one_line(error)}") from None
     except ValueError as error:  # urllib's "unknown url type"
-        raise OSError(f"{url} cannot be fetched: {one_line(error)}") from None
+        raise DownloadError(f"{url} cannot be fetched: {one_line(error)}") from None
     if expected is not None and expected.isdigit() and written != int(expected):
-        raise OSError(f"{url} ended after {written} of {expected} bytes")
+        raise DownloadError(f"{url} ended after {written} of {expected} bytes")
     return md5.hexdigest()
 
 
@@ -110,7 +115,7 @@ def download_tree(
         _extract(archive, staging, folder, url)
         missing = [name for name in required if not (staging / folder / name).is_file()]
         if missing:
-            raise ValueError(f"{url} holds no {folder}/{missing[0]}")
+            raise InputError(f"{url} holds no {folder}/{missing[0]}")
         try:
             os.rename(staging / folder, target)
         except OSError:
@@ -143,6 +148,6 @@ def _extract(archive: Path, into: Path, folder: str, url: str) -> None:
             extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
             tar.extractall(into, members=members, **extra)
     except (tarfile.TarError, EOFError, zlib.error) as error:
-        raise ValueError(f"{url} is not a valid tar.gz archive: {one_line(error)}") from None
+        raise InputError(f"{url} is not a valid tar.gz archive: {one_line(error)}") from None
     if not members:
-        raise ValueError(f"{url} holds no {folder}/ folder")
+        raise InputError(f"{url} holds no {folder}/ folder")

@@ -15,6 +15,7 @@ import torch
 from nas.data._util import one_line
 from nas.data.download import cache_dir, download_file
 from nas.data.splits import Splits, hold_out
+from nas.errors import InputError, MissingFile
 
 if TYPE_CHECKING:
     from nas.data.config import DataConfig
@@ -36,24 +37,24 @@ def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
         else:
             data = path.read_bytes()
     except FileNotFoundError:
-        raise FileNotFoundError(f"idx file {path} does not exist") from None
+        raise MissingFile(f"idx file {path} does not exist") from None
     except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(f"idx file {path} cannot be read: {one_line(error)}") from None
+        raise InputError(f"idx file {path} cannot be read: {one_line(error)}") from None
     magic = data[:4]
     if len(magic) < 4 or magic[:3] != b"\x00\x00\x08" or magic[3] == 0:
-        raise ValueError(f"{path} is not an idx file of unsigned bytes (magic {magic.hex()!r})")
+        raise InputError(f"{path} is not an idx file of unsigned bytes (magic {magic.hex()!r})")
     if ndim is not None and magic[3] != ndim:
-        raise ValueError(
+        raise InputError(
             f"{path} holds a {magic[3]}-d array (magic {magic.hex()}), expected {ndim}-d "
             f"(magic 0000080{ndim})"
         )
     header = 4 + 4 * magic[3]
     if len(data) < header:
-        raise ValueError(f"{path} is truncated: {len(data)} bytes, shorter than its header")
+        raise InputError(f"{path} is truncated: {len(data)} bytes, shorter than its header")
     dims = struct.unpack(f">{magic[3]}I", data[4:header])
     expected = header + int(np.prod(dims, dtype=np.int64))
     if len(data) != expected:
-        raise ValueError(f"{path} has {len(data)} bytes, its header {dims} needs {expected}")
+        raise InputError(f"{path} has {len(data)} bytes, its header {dims} needs {expected}")
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims).copy()
 
 
@@ -88,7 +89,7 @@ def _training_files(config: DataConfig) -> list[Path]:
             return [target / (stem + ".gz") for stem in FASHION_FILES]
         except OSError as error:
             reason = f"download failed: {one_line(error)}"
-    raise FileNotFoundError(
+    raise MissingFile(
         "Fashion-MNIST training files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
         f".gz or not) not found in {' or '.join(map(str, searched))} ({reason}); install "
         "Debian's dataset-fashion-mnist or point the data folder setting data_dir at a folder "
@@ -100,13 +101,13 @@ def _read_pair(files: list[Path]) -> tuple[torch.Tensor, torch.Tensor]:
     images = read_idx(files[0], ndim=3)
     labels = read_idx(files[1], ndim=1)
     if images.shape[1] != images.shape[2]:
-        raise ValueError(f"{files[0]} holds {images.shape[1]}x{images.shape[2]} images, not square")
+        raise InputError(f"{files[0]} holds {images.shape[1]}x{images.shape[2]} images, not square")
     if labels.shape[0] != images.shape[0]:
-        raise ValueError(
+        raise InputError(
             f"{files[1]} holds {labels.shape[0]} labels but {files[0]} {images.shape[0]} images"
         )
     if labels.size and labels.max() >= 10:
-        raise ValueError(f"{files[1]} holds label {labels.max()}, Fashion-MNIST has 10 classes")
+        raise InputError(f"{files[1]} holds label {labels.max()}, Fashion-MNIST has 10 classes")
     return torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels).to(torch.int64)
 
 
@@ -124,12 +125,12 @@ def load_test(config: DataConfig, path: str | None = None) -> tuple[torch.Tensor
                 download_file(FASHION_URL + stem + ".gz", folder / (stem + ".gz"))
             files = [folder / (stem + ".gz") for stem in FASHION_TEST_FILES]
         except OSError as error:
-            raise FileNotFoundError(
+            raise MissingFile(
                 f"Fashion-MNIST test files not found in {folder} and the download failed: "
                 f"{one_line(error)}"
             ) from None
     if not all(files):
-        raise FileNotFoundError(
+        raise MissingFile(
             f"Fashion-MNIST test files ({', '.join(FASHION_TEST_FILES)}) not found in {folder}"
         )
     return _read_pair(files)  # type: ignore[arg-type]

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from nas.errors import InputError, MissingFile
+
 IMAGE_EXTENSIONS = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pbm"}
 )
@@ -82,7 +84,7 @@ def _refuse_nested(text: str, folder: Path, classes: list[str]) -> None:
         if inner and not direct:
             nested.append(f"{name}/ holds {_shown(inner)}")
     if nested and len(nested) == len(classes):
-        raise ValueError(
+        raise InputError(
             f"image folder {text!r}: its class folders hold folders, not images ("
             f"{'; '.join(nested[:3])}): give the folder whose subfolders are the classes"
         )
@@ -94,7 +96,7 @@ def _classes_of(text: str, folder: Path, where: str, exclude: tuple[str, ...] = 
         found = f"only {classes[0]}/" if classes else "no class folders"
         files = [p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
         seen = f" and {len(files)} loose file(s)" if files else ""
-        raise ValueError(
+        raise InputError(
             f"image folder {text!r}: {where} has {found}{seen}; a classifier needs at least 2 "
             "classes (expected PATH/<class>/<image>, PATH/train/<class>/... with val/ or test/)"
         )
@@ -107,9 +109,9 @@ def find_layout(text: str) -> FolderLayout:
     line saying what was found when it is not one the loader can read."""
     root = Path(text).expanduser().resolve()
     if not root.exists():
-        raise FileNotFoundError(f"image folder {text!r} does not exist")
+        raise MissingFile(f"image folder {text!r} does not exist")
     if not root.is_dir():
-        raise ValueError(f"image folder {text!r} is not a folder")
+        raise InputError(f"image folder {text!r} is not a folder")
     train, val, test = (root / name for name in SPLIT_NAMES)
     if train.is_dir():
         classes = _classes_of(text, train, "train/")
@@ -117,7 +119,7 @@ def find_layout(text: str) -> FolderLayout:
             if split.is_dir():
                 unknown = sorted(set(subfolders(split)) - set(classes))
                 if unknown:
-                    raise ValueError(
+                    raise InputError(
                         f"image folder {text!r}: {split.name}/{unknown[0]} is not a class of "
                         f"train/ ({_shown(classes)})"
                     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nas.data._util import one_line
+from nas.errors import InputError
 
 RESIZE_POLICIES = ("crop", "stretch")
 GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"})
@@ -23,7 +24,7 @@ def pil():
     try:
         from PIL import Image
     except ImportError:
-        raise ValueError("imagefolder datasets need Pillow: pip install pillow") from None
+        raise InputError("imagefolder datasets need Pillow: pip install pillow") from None
     return Image
 
 
@@ -67,14 +68,14 @@ def decode_files(files: list[Path], size: int, policy: str) -> Decoded:
     """Every readable file of ``files`` as a ``size`` square by ``policy``: greyscale (one
     channel) when every readable image is, else RGB."""
     if policy not in RESIZE_POLICIES:
-        raise ValueError(f"resize policy {policy!r} is unknown: use {', '.join(RESIZE_POLICIES)}")
+        raise InputError(f"resize policy {policy!r} is unknown: use {', '.join(RESIZE_POLICIES)}")
     Image = pil()
     images = np.empty((len(files), size, size, 3), dtype=np.uint8)
     kept, unreadable, sides, greys = [], [], [], []
     for index, path in enumerate(files):
         try:
             if path.stat().st_size == 0:
-                raise ValueError("the file is empty")
+                raise InputError("the file is empty")
             image, grey = _read(path)
             square = _resized(image.convert("RGB"), size, policy)
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:

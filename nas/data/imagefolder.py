@@ -24,7 +24,7 @@ from nas.data.splits import (
     stratified_split,
     subset,
 )
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError, MissingFile
 
 if TYPE_CHECKING:
     from nas.data.config import DataConfig
@@ -121,7 +121,7 @@ def _check_classes(text: str, layout: FolderLayout, labels: torch.Tensor, where:
     counts = torch.bincount(labels, minlength=len(layout.classes)).tolist()
     empty = [name for name, count in zip(layout.classes, counts, strict=True) if count == 0]
     if empty:
-        raise ValueError(
+        raise InputError(
             f"image folder {text!r}: class {empty[0]!r} has no usable image in {where} "
             f"({len(empty)} such class(es)); every class needs images to learn from"
         )
@@ -167,7 +167,7 @@ def _held_out(
     try:
         train, val = stratified_split(labels, n_val, config.seed, classes)
     except ValueError as error:
-        raise ValueError(f"image folder {text!r}: {error}") from None
+        raise InputError(f"image folder {text!r}: {error}") from None
     if config.val_fraction is not None and config.train_subset is not None:
         n_train = config.train_subset
         if n_train > len(train) and not config.train_cap:
@@ -210,7 +210,7 @@ def load(config: DataConfig, path: str | None = None) -> Splits:
         )
     items = train_items + val_items
     if not train_items:
-        raise ValueError(f"image folder {text!r} has no image files in its class folders")
+        raise InputError(f"image folder {text!r} has no image files in its class folders")
     decoded = _decode(layout.root, items, size, policy)
     kept = torch.tensor(decoded["kept"], dtype=torch.int64)
     all_labels = torch.tensor([label for _, label in items], dtype=torch.int64)
@@ -227,7 +227,7 @@ def load(config: DataConfig, path: str | None = None) -> Splits:
     if layout.val is not None:
         val_images, val_labels = images[in_val], labels[in_val]
         if not len(val_labels):
-            raise ValueError(f"image folder {text!r} has no usable image in val/")
+            raise InputError(f"image folder {text!r} has no usable image in val/")
         generator = torch.Generator().manual_seed(config.seed)
         val, val_notes = subset(
             len(val_images), config.val_subset, generator, "val", config.val_cap
@@ -260,13 +260,13 @@ def load_test(config: DataConfig, path: str | None = None) -> tuple[torch.Tensor
     that cannot be read are left out."""
     layout = find_layout(str(path))
     if layout.test is None:
-        raise FileNotFoundError(
+        raise MissingFile(
             f"image folder {path!r} has no test/ folder (PATH/test/<class>/<image>) to report "
             "a final accuracy on"
         )
     items = _labelled_files(layout.test, layout.classes)
     if not items:
-        raise ValueError(f"image folder {path!r} has no images in test/")
+        raise InputError(f"image folder {path!r} has no images in test/")
     size = config.image_size or DEFAULT_IMAGE_SIZE
     decoded = _decode(layout.root, items, size, config.resize or DEFAULT_RESIZE)
     labels = torch.tensor([label for _, label in items], dtype=torch.int64)

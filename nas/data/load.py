@@ -9,6 +9,7 @@ import torch
 from nas.data.config import DataConfig, ProxyData, as_device
 from nas.data.registry import source
 from nas.data.splits import channel_stats
+from nas.errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +18,7 @@ def load_data(config: DataConfig, device: str | torch.device = "cpu") -> ProxyDa
     """The training and held-out validation images ``config`` names, on ``device``; its
     ``notes`` (also logged) say which capped subsets the data made smaller."""
     if not isinstance(config, DataConfig):
-        raise ValueError(f"config must be a DataConfig, got {type(config).__name__}")
+        raise InputError(f"config must be a DataConfig, got {type(config).__name__}")
     target = as_device(device)
     dataset, path = source(config.dataset)
     splits = dataset.load(config, path)
@@ -55,10 +56,10 @@ def load_test(config: DataConfig, data: ProxyData) -> tuple[torch.Tensor, torch.
             else images.expand(-1, data.in_channels, -1, -1).contiguous()
         )
     if images.shape[-1] != data.image_size or images.shape[-2] != data.image_size:
-        raise ValueError(
+        raise InputError(
             f"{config.dataset}: test images are {images.shape[-2]}x{images.shape[-1]}, the "
             f"training images {data.image_size}x{data.image_size}"
         )
     if labels.numel() and int(labels.max()) >= data.num_classes:
-        raise ValueError(f"{config.dataset}: a test label is outside the training classes")
+        raise InputError(f"{config.dataset}: a test label is outside the training classes")
     return images.to(data.device), labels.to(torch.int64).to(data.device)

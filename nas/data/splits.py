@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import torch
 
 from nas.data._util import is_int
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from nas.data.config import DataConfig
@@ -59,7 +59,7 @@ def split_sizes(
     _check_size("val_subset", val_subset)
     _check_size("train_subset", train_subset)
     if num_images < 2:
-        raise ValueError(f"a validation hold-out needs at least 2 images, the set has {num_images}")
+        raise InputError(f"a validation hold-out needs at least 2 images, the set has {num_images}")
     notes = []
     default = default_val_size(num_images)
     n_val = default if val_subset is None else val_subset
@@ -178,7 +178,7 @@ def stratified_split(
         members = (labels == label).nonzero().flatten()
         count = len(members)
         if count < MIN_VAL_PER_CLASS + 1:
-            raise ValueError(
+            raise InputError(
                 f"class {name!r} has {count} usable image(s): a held-out split needs at least "
                 f"{MIN_VAL_PER_CLASS + 1} per class ({MIN_VAL_PER_CLASS} to validate, 1 to train)"
             )

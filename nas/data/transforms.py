@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from nas.data._util import is_int
 from nas.data.config import ProxyData
+from nas.errors import InputError
 
 
 def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -33,7 +34,7 @@ def resized(data: ProxyData, size: int) -> ProxyData:
     """The same images resized to ``size`` x ``size`` (bilinear, antialiased), still uint8 on
     their device: compound scaling trains a network at the proxy resolution times gamma."""
     if not is_int(size) or size < 8:
-        raise ValueError(f"size={size!r} is invalid: must be an integer >= 8")
+        raise InputError(f"size={size!r} is invalid: must be an integer >= 8")
     if size == data.image_size:
         return data
 

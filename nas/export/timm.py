@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nas.errors import InputError
 from search_spaces.blocks import squeeze_channels
 from search_spaces.spec import (
     ACTIVATIONS,
@@ -184,14 +185,14 @@ def timm_stages(arch: ArchSpec) -> list[int | None]:
 def to_timm(arch: ArchSpec) -> TimmArch:
     """timm's definition of ``arch``; ValueError where timm cannot build the same network."""
     if not isinstance(arch, ArchSpec):
-        raise ValueError(f"expected an ArchSpec, got {type(arch).__name__}")
+        raise InputError(f"expected an ArchSpec, got {type(arch).__name__}")
     plan = layer_plan(arch)
     position = 0
     for index, stage in enumerate(arch.stages):
         for layer in plan[position : position + stage.repeats]:
             problem = _timm_layer_mismatch(stage, layer.in_channels)
             if problem:
-                raise ValueError(
+                raise InputError(
                     f"stage {index + 1} ({encode_block(stage)}) has no exact timm equivalent: "
                     f"{problem} (the onnx and pytorch exports have no such limit)"
                 )
@@ -203,7 +204,7 @@ def to_timm(arch: ArchSpec) -> TimmArch:
         if index is not None
     ]
     if not kept:
-        raise ValueError(
+        raise InputError(
             "every layer is an identity of stride 1 that keeps its channels: timm's EfficientNet "
             "needs at least one block (the onnx and pytorch exports have no such limit)"
         )
@@ -231,17 +232,17 @@ def _parse_options(text: str, options: list[str]) -> tuple[dict[str, float], boo
             continue
         match = _OPTION.fullmatch(option)
         if match is None:
-            raise ValueError(f"timm block {text!r}: option {option!r} is not supported")
+            raise InputError(f"timm block {text!r}: option {option!r} is not supported")
         key, value = match.groups()
         if key in values:
-            raise ValueError(f"timm block {text!r}: option {key!r} given twice")
+            raise InputError(f"timm block {text!r}: option {key!r} given twice")
         values[key] = float(value)
     missing = [key for key in ("r", "k", "s", "c") if key not in values]
     if missing:
-        raise ValueError(f"timm block {text!r}: missing {', '.join(missing)}")
+        raise InputError(f"timm block {text!r}: missing {', '.join(missing)}")
     for key in ("r", "k", "s", "c", "e"):
         if key in values and not values[key].is_integer():
-            raise ValueError(f"timm block {text!r}: {key} must be a whole number")
+            raise InputError(f"timm block {text!r}: {key} must be a whole number")
     return values, skip
 
 
@@ -250,17 +251,17 @@ def _block_op(text: str, block_type: str, values: dict[str, float]) -> tuple[str
     expansion = int(values.get("e", 1))
     if block_type in ("ir", "er"):
         if "e" not in values:
-            raise ValueError(f"timm block {text!r}: {block_type} needs e<expansion>")
+            raise InputError(f"timm block {text!r}: {block_type} needs e<expansion>")
         if expansion < 2:
-            raise ValueError(
+            raise InputError(
                 f"timm block {text!r}: timm's {block_type} with e1 keeps an expand conv that no "
                 f"ArchSpec op has (write {'ds' if block_type == 'ir' else 'cn'}_..._e1)"
             )
         return ("mbconv" if block_type == "ir" else "fused_mbconv"), expansion
     if "e" in values and expansion != 1:
-        raise ValueError(f"timm block {text!r}: {block_type} takes no expansion but e1")
+        raise InputError(f"timm block {text!r}: {block_type} takes no expansion but e1")
     if block_type == "cn" and "se" in values:
-        raise ValueError(f"timm block {text!r}: timm's cn block has no squeeze-excite")
+        raise InputError(f"timm block {text!r}: timm's cn block has no squeeze-excite")
     if block_type == "ds":
         return ("mbconv" if "e" in values else "ds"), 1
     return ("fused_mbconv" if "e" in values else "conv"), 1
@@ -269,12 +270,12 @@ def _block_op(text: str, block_type: str, values: dict[str, float]) -> tuple[str
 def _check_no_act_block(text: str, block_type: str, values: dict[str, float], skip: bool | None):
     """ValueError unless a block built without activation is our identity's projection."""
     if block_type != "cn" or values["r"] != 1 or values["k"] != 1 or skip:
-        raise ValueError(
+        raise InputError(
             f"timm block {text!r} without activation: only cn_r1_k1_s<stride>_c<channels> has "
             "an ArchSpec op (identity, a 1x1 projection conv + BatchNorm)"
         )
     if "e" in values or "se" in values:
-        raise ValueError(f"timm block {text!r} without activation: takes no e or se")
+        raise InputError(f"timm block {text!r} without activation: takes no e or se")
 
 
 def parse_block_string(text: str, no_act: bool = False) -> BlockSpec:
@@ -282,10 +283,10 @@ def parse_block_string(text: str, no_act: bool = False) -> BlockSpec:
     ``no_act``: the block is built with ``act_layer=nn.Identity``, which only a
     ``cn_r1_k1_...`` block can be (our identity op)."""
     if not isinstance(text, str):
-        raise ValueError(f"a timm block must be a str, got {type(text).__name__}")
+        raise InputError(f"a timm block must be a str, got {type(text).__name__}")
     block_type, *options = text.split("_")
     if block_type not in TIMM_BLOCK_TYPES:
-        raise ValueError(
+        raise InputError(
             f"timm block {text!r}: type {block_type!r} is not one of {', '.join(TIMM_BLOCK_TYPES)}"
         )
     values, skip = _parse_options(text, options)
@@ -307,7 +308,7 @@ def parse_block_string(text: str, no_act: bool = False) -> BlockSpec:
             repeats=int(values["r"]),
         )
     except ValueError as error:
-        raise ValueError(f"timm block {text!r}: {error}") from None
+        raise InputError(f"timm block {text!r}: {error}") from None
 
 
 def _activation_name(act_layer: Any) -> str:
@@ -315,7 +316,7 @@ def _activation_name(act_layer: Any) -> str:
     key = str(name).lower().replace("_", "")
     key = _ACT_ALIASES.get(key, key)
     if key not in ACTIVATIONS:
-        raise ValueError(f"act_layer {act_layer!r} is not one of {', '.join(ACTIVATIONS)}")
+        raise InputError(f"act_layer {act_layer!r} is not one of {', '.join(ACTIVATIONS)}")
     return key
 
 
@@ -335,22 +336,22 @@ def from_timm(
     strings or networks that have no exact ArchSpec. The identities ``to_timm`` leaves out do
     not come back: the ArchSpec builds the same network without them."""
     if isinstance(arch_def, str) or not isinstance(arch_def, Sequence):
-        raise ValueError("arch_def must be a list of lists of block strings")
+        raise InputError("arch_def must be a list of lists of block strings")
     no_act = set(no_act_stages)
     if any(not isinstance(i, int) or not 0 <= i < len(arch_def) for i in no_act):
-        raise ValueError(f"no_act_stages {tuple(no_act_stages)!r}: not stages of the arch_def")
+        raise InputError(f"no_act_stages {tuple(no_act_stages)!r}: not stages of the arch_def")
     stages = []
     for index, stage in enumerate(arch_def):
         if isinstance(stage, str) or not isinstance(stage, Sequence):
-            raise ValueError(f"arch_def stage {stage!r} must be a list of block strings")
+            raise InputError(f"arch_def stage {stage!r} must be a list of block strings")
         stages.extend(parse_block_string(text, no_act=index in no_act) for text in stage)
     if not stages:
-        raise ValueError("arch_def has no blocks")
+        raise InputError("arch_def has no blocks")
     activation = _activation_name(act_layer)
     arch = ArchSpec(stem_size, tuple(stages), num_features, activation, resolution, stem_stride)
     for stage, layer in zip(arch.stages, _first_layers(arch), strict=True):
         if stage.op == "identity" and not _projects(layer):
-            raise ValueError(
+            raise InputError(
                 f"timm block {block_string(stage)!r} without activation keeps {layer.in_channels} "
                 "channels at stride 1: a 1x1 conv that no ArchSpec op is (our identity there "
                 "has no weights)"

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 
 from nas import cost
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError
 from nas.truth import TruthTable
 from search_spaces import ArchSpec, MnasSpace, encode, nb_macro
 
@@ -47,7 +47,7 @@ def spread_indices(size: int, count: int) -> list[int]:
     """``count`` distinct indices into ``size`` sorted items at evenly spaced quantiles, the
     first and the last included (the middle one for a count of 1)."""
     if not 1 <= count <= size:
-        raise ValueError(f"cannot take {count} of {size} items")
+        raise InputError(f"cannot take {count} of {size} items")
     if count == 1:
         return [(size - 1) // 2]
     step = (size - 1) / (count - 1)  # >= 1, so rounding keeps them distinct

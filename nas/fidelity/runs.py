@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nas.data import DataConfig
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError
 from nas.train import TrainConfig
 from search_spaces import ArchSpec, encode
 
@@ -57,7 +57,7 @@ class Run:
 
     def __post_init__(self) -> None:
         if self.budget not in BUDGETS:
-            raise ValueError(f"budget={self.budget!r} is invalid: use {' or '.join(BUDGETS)}")
+            raise InputError(f"budget={self.budget!r} is invalid: use {' or '.join(BUDGETS)}")
 
     @property
     def key(self) -> Key:

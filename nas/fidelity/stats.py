@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
 
+from nas.errors import InputError
+
 Numbers = Sequence[float] | np.ndarray
 
 
@@ -40,9 +42,9 @@ def _constant(values: Numbers) -> bool:
 
 def _check_pair(x: Numbers, y: Numbers) -> None:
     if len(x) != len(y):
-        raise ValueError(f"the two measurements differ in length: {len(x)} and {len(y)}")
+        raise InputError(f"the two measurements differ in length: {len(x)} and {len(y)}")
     if len(x) < 2:
-        raise ValueError(f"a rank correlation needs at least 2 values, got {len(x)}")
+        raise InputError(f"a rank correlation needs at least 2 values, got {len(x)}")
 
 
 def kendall_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -102,9 +104,9 @@ def bootstrap(
     of ``resamples`` bootstrap resamples of the pairs (drawn with replacement, seeded); resamples
     where the statistic is undefined (every pair the same network) are left out."""
     if statistic not in ROWS:
-        raise ValueError(f"statistic={statistic!r} is invalid: use {' or '.join(ROWS)}")
+        raise InputError(f"statistic={statistic!r} is invalid: use {' or '.join(ROWS)}")
     if not 0 < confidence < 1:
-        raise ValueError(f"confidence={confidence!r} is invalid: must be between 0 and 1")
+        raise InputError(f"confidence={confidence!r} is invalid: must be between 0 and 1")
     value = POINTS[statistic](x, y)
     xs = np.asarray(x, dtype=float)
     ys = np.asarray(y, dtype=float)

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from nas import cost
 from nas.data import IMAGE_EXTENSIONS, DataConfig, fixed_datasets, load_data
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError, MissingFile
 from nas.train import checkpoint
 from nas.train.checkpoint import CheckpointInfo
 from search_spaces.network import ArchNet
@@ -64,7 +64,7 @@ def class_activation_maps(
     """(maps N x H x W, predicted classes N, their probabilities N) for normalised float
     images N x C x H x W. ``normalize=False`` keeps the maps' raw scale (still upsampled)."""
     if images.dim() != 4 or not images.is_floating_point():
-        raise ValueError(f"expected float images N x C x H x W, got {tuple(images.shape)}")
+        raise InputError(f"expected float images N x C x H x W, got {tuple(images.shape)}")
     model.eval()
     features = model.forward_features(images)
     logits = model.classifier(model.pool(features).flatten(1))
@@ -120,14 +120,14 @@ def folder_images(folder: str | Path, count: int) -> list[SourceImage]:
 
     root = Path(folder)
     if not root.is_dir():
-        raise FileNotFoundError(f"image folder {str(folder)!r} does not exist")
+        raise MissingFile(f"image folder {str(folder)!r} does not exist")
     files = sorted(
         path
         for path in root.rglob("*")
         if path.suffix.lower() in IMAGE_EXTENSIONS and path.is_file()
     )[:count]
     if not files:
-        raise ValueError(
+        raise InputError(
             f"no images in {str(folder)!r} (extensions: {', '.join(sorted(IMAGE_EXTENSIONS))})"
         )
     sources = []
@@ -138,7 +138,7 @@ def folder_images(folder: str | Path, count: int) -> list[SourceImage]:
                 pixels = np.asarray(image.convert(mode), dtype=np.uint8)
         except (OSError, ValueError, Image.DecompressionBombError) as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
-            raise ValueError(f"{path} cannot be decoded as an image: {first}") from None
+            raise InputError(f"{path} cannot be decoded as an image: {first}") from None
         sources.append(SourceImage(pixels.reshape(*pixels.shape[:2], -1), path.name))
     return sources
 
@@ -168,7 +168,7 @@ def model_inputs(
     from PIL import Image
 
     if info.in_channels not in (1, 3):
-        raise ValueError(f"CAMs read 1- or 3-channel images; the model takes {info.in_channels}")
+        raise InputError(f"CAMs read 1- or 3-channel images; the model takes {info.in_channels}")
     mode = "L" if info.in_channels == 1 else "RGB"
     size = info.image_size
     arrays = []
@@ -194,7 +194,7 @@ def checkpoint_column(folder: str | Path, sources: Sequence[SourceImage]) -> Cam
     """Load the checkpoint in ``folder`` and compute its CAMs over ``sources``."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"checkpoint folder {str(folder)!r} does not exist")
+        raise MissingFile(f"checkpoint folder {str(folder)!r} does not exist")
     model, info = checkpoint.load(folder)
     display, tensor = model_inputs(sources, info)
     maps, classes, probabilities = class_activation_maps(model, tensor)

@@ -11,11 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from nas.errors import MissingExtra
+
 DPI = 160
 INSTALL_HINT = "matplotlib is missing: pip install 'efficientnas[plots]'"
 
 
-class PlotsUnavailable(ImportError):
+class PlotsUnavailable(MissingExtra):
     """matplotlib is not installed; the message says how to install it."""
 
     def __init__(self, message: str = INSTALL_HINT) -> None:

@@ -21,6 +21,7 @@ from optuna.trial import TrialState
 
 import baselines
 from nas import results
+from nas.errors import InputError
 from nas.report.inputs import FALLBACK_REFERENCE, Study, is_missing
 from nas.results.files import JOURNAL_FILE, TRIALS_FILE
 from nas.study.loop import optuna_verbosity
@@ -62,7 +63,7 @@ def _match(value: Any, choices: Sequence[Any]) -> Any:
     for choice in choices:
         if _same(choice, value):
             return choice
-    raise ValueError(f"{value!r} is not among {choices!r}")
+    raise InputError(f"{value!r} is not among {choices!r}")
 
 
 def _choices(space: MnasSpace, column: str, observed: pd.Series) -> tuple[Any, ...]:

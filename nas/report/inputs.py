@@ -18,6 +18,7 @@ import pandas as pd
 
 import baselines
 from nas import results
+from nas.errors import InputError, MissingFile
 from nas.results.files import CONFIG_FILE, JOURNAL_FILE, SCALING_FOLDER, TRIALS_FILE
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W, RewardConfig
 from search_spaces import DEFAULT_SPACE
@@ -118,9 +119,9 @@ def read_settings(folder: Path) -> dict[str, Any]:
     try:
         settings = json.loads(path.read_text())
     except (UnicodeDecodeError, ValueError) as error:
-        raise ValueError(f"{str(path)!r} is not valid JSON: {error}") from None
+        raise InputError(f"{str(path)!r} is not valid JSON: {error}") from None
     if not isinstance(settings, dict):
-        raise ValueError(f"{str(path)!r} does not hold a JSON object")
+        raise InputError(f"{str(path)!r} does not hold a JSON object")
     return settings
 
 
@@ -142,18 +143,18 @@ def reward_config(
     try:
         return RewardConfig(float(target_flops), float(alpha), float(beta))
     except (TypeError, ValueError) as error:
-        raise ValueError(f"the reward's settings are invalid: {error}") from None
+        raise InputError(f"the reward's settings are invalid: {error}") from None
 
 
 def kind_of(path: Path) -> str:
     """``study`` (a folder with trials.csv, or any file) or ``scaling`` (a scaling folder)."""
     if not path.exists():
-        raise FileNotFoundError(f"{str(path)!r} does not exist")
+        raise MissingFile(f"{str(path)!r} does not exist")
     if path.is_file() or (path / TRIALS_FILE).is_file():
         return "study"
     if has_scaling_tables(path):
         return "scaling"
-    raise FileNotFoundError(
+    raise MissingFile(
         f"no {TRIALS_FILE} in {str(path)!r} (nor a scaling folder's {', '.join(SCALING_FILES)})"
     )
 
@@ -201,10 +202,10 @@ def _read_table(path: Path) -> pd.DataFrame | None:
         table = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{str(path)!r} is not a readable CSV: {first}") from None
+        raise InputError(f"{str(path)!r} is not a readable CSV: {first}") from None
     missing = [c for c in SCALING_REQUIRED[path.name] if c not in table.columns]
     if missing:
-        raise ValueError(f"{str(path)!r}: missing column(s) {', '.join(missing)}")
+        raise InputError(f"{str(path)!r}: missing column(s) {', '.join(missing)}")
     return table
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nas.errors import ConfigError
+from nas.errors import ConfigError, MissingFile
 from nas.report import cam as cams
 from nas.report import figures, tables
 from nas.report.cam import CamConfig
@@ -196,7 +196,7 @@ def make_report(
     if cam is not None:
         for checkpoint_folder in cam.checkpoints:  # before any folder is made
             if not Path(checkpoint_folder).is_dir():
-                raise FileNotFoundError(f"checkpoint folder {checkpoint_folder!r} does not exist")
+                raise MissingFile(f"checkpoint folder {checkpoint_folder!r} does not exist")
             checkpoint.load_info(checkpoint_folder)
     folder = Path(out) if out is not None else default_folder(paths, cam)
     folder.mkdir(parents=True, exist_ok=True)

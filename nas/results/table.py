@@ -10,6 +10,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
+from nas.errors import InputError, MissingFile
 from nas.results.files import TRIALS_FILE
 from nas.study.keys import FAIL_REASON, SURPLUS
 
@@ -87,19 +88,19 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
     if path.is_dir():
         path = path / TRIALS_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"no trials.csv at {str(path)!r}")
+        raise MissingFile(f"no trials.csv at {str(path)!r}")
     try:
         # Table keys are digit strings with leading zeros, not numbers.
         frame = pd.read_csv(path, keep_default_na=True, dtype={TABLE_KEY: str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ValueError(
+        raise InputError(
             f"{str(path)!r} is not a readable trials.csv: {str(error).splitlines()[0]}"
         ) from None
     if BALANCED not in frame.columns and "accuracy" in frame.columns:  # an older study
         frame.insert(list(frame.columns).index("accuracy") + 1, BALANCED, float("nan"))
     missing = [column for column in COLUMNS if column not in frame.columns]
     if missing:
-        raise ValueError(
+        raise InputError(
             f"{str(path)!r} is not a trials.csv: missing column(s) {', '.join(missing)}"
         )
     extra = [c for c in [*STEP_COLUMNS, TRUE_ACCURACY] if c in frame.columns]
@@ -107,7 +108,7 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
         try:
             frame[column] = pd.to_numeric(frame[column])
         except (TypeError, ValueError):
-            raise ValueError(f"{str(path)!r}: column {column!r} holds non-numbers") from None
+            raise InputError(f"{str(path)!r}: column {column!r} holds non-numbers") from None
     for column in ("reference", REASON):
         if column not in frame:
             frame[column] = ""

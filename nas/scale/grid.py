@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from nas import cost
+from nas.errors import InputError
 from nas.scale.config import ScaleConfig
 from nas.scale.stages import run_stage, stage_frame
 from nas.scale.trainer import ProxyTrainer
@@ -65,7 +66,7 @@ def grid_search(
     plan = {label: f"{encode(arch)} scaled by {label.split('#')[0]}" for label in labels}
     frame = stage_frame(run_stage(config, "grid", plan, evaluate, progress))
     if frame.empty or "accuracy" not in frame:
-        raise ValueError("the grid search finished no point: see the failures above")
+        raise InputError("the grid search finished no point: see the failures above")
     frame[["alpha", "beta", "gamma"]] = (
         frame[LABEL].str.split("#").str[0].str.split(",", expand=True).astype(float)
     )

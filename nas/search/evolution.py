@@ -34,6 +34,8 @@ from optuna.samplers import RandomSampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from nas.errors import InputError
+
 PARENT_KEY = "evolution:parent"
 MUTATED_KEY = "evolution:mutated"
 
@@ -92,7 +94,7 @@ def _mutate(value: Any, distribution: BaseDistribution, rng: np.random.Generator
             if draw != value:
                 return draw
         return float(high if value != high else low)
-    raise ValueError(f"cannot mutate a parameter of distribution {distribution!r}")
+    raise InputError(f"cannot mutate a parameter of distribution {distribution!r}")
 
 
 class RegularizedEvolutionSampler(optuna.samplers.BaseSampler):
@@ -108,18 +110,18 @@ class RegularizedEvolutionSampler(optuna.samplers.BaseSampler):
         self, population_size: int = 20, sample_size: int = 5, seed: int | None = None
     ) -> None:
         if isinstance(population_size, bool) or not isinstance(population_size, int):
-            raise ValueError(f"population_size={population_size!r} is invalid: must be an int")
+            raise InputError(f"population_size={population_size!r} is invalid: must be an int")
         if isinstance(sample_size, bool) or not isinstance(sample_size, int):
-            raise ValueError(f"sample_size={sample_size!r} is invalid: must be an int")
+            raise InputError(f"sample_size={sample_size!r} is invalid: must be an int")
         if population_size < 2:
-            raise ValueError(f"population_size={population_size} is invalid: must be >= 2")
+            raise InputError(f"population_size={population_size} is invalid: must be >= 2")
         if not 1 <= sample_size <= population_size:
-            raise ValueError(
+            raise InputError(
                 f"sample_size={sample_size} is invalid: must be between 1 and "
                 f"population_size={population_size}"
             )
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed={seed!r} is invalid: must be an int or None")
+            raise InputError(f"seed={seed!r} is invalid: must be an int or None")
         self.population_size = population_size
         self.sample_size = sample_size
         self._seed = seed
@@ -153,7 +155,7 @@ class RegularizedEvolutionSampler(optuna.samplers.BaseSampler):
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
         """Choose the parent and the mutated parameter once, as trial system attributes."""
         if study._is_multi_objective():
-            raise ValueError(
+            raise InputError(
                 "RegularizedEvolutionSampler supports single-objective studies only; this study "
                 f"has {len(study.directions)} objectives"
             )

@@ -12,11 +12,13 @@ import optuna
 
 from nas import cost
 from nas.data import ProxyData
+from nas.errors import InputError
 from nas.reward import RewardConfig, TrainingAwareReward
 from nas.search.step_cost import StepCoster
 from nas.study.faults import is_connection_error
 from nas.study.heartbeat import Heartbeat
 from nas.study.keys import FAIL_REASON, WORKER, worker_id
+from nas.study.loop import stop_requested
 from nas.train import TrainConfig, TrainingFailed, train_arch
 from search_spaces import MnasSpace, encode
 
@@ -63,7 +65,7 @@ class Objective:
         metric: str = "accuracy",
     ) -> None:
         if (training_aware is None) != (step_coster is None):
-            raise ValueError("training_aware and step_coster go together")
+            raise InputError("training_aware and step_coster go together")
         self.space = space
         self.data = data
         self.train_config = train_config
@@ -87,6 +89,8 @@ class Objective:
                 trial.set_user_attr(FAIL_REASON, str(error))
                 raise
             except Exception as error:  # a bug in one candidate must not stop the search
+                if stop_requested():  # an interrupt that came out as another error
+                    raise KeyboardInterrupt from error
                 if not is_connection_error(error):  # a lost storage is not the candidate's fault
                     trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
                 raise

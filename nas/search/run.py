@@ -14,6 +14,7 @@ from optuna.trial import TrialState
 
 from nas import cost, results
 from nas.data import load_data
+from nas.errors import InputError, Interrupted
 from nas.proxy import resolve_device
 from nas.runtime import torch_threads
 from nas.search.config import SearchConfig
@@ -171,7 +172,7 @@ def run_search(
                 "finished; the running trial will be retried: run the same command again "
                 "to resume"
             )
-            raise
+            raise Interrupted from None
         listener.close()
         outputs.write(study)
     return study
@@ -184,7 +185,7 @@ def status(config: SearchConfig) -> str:
         try:
             study = optuna.load_study(study_name=config.name, storage=storage)
         except KeyError:
-            raise ValueError(
+            raise InputError(
                 f"no study {config.name!r} in {mask_url(config.storage or str(config.folder))}"
             ) from None
     trials = [t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(SURPLUS)]

@@ -11,6 +11,8 @@ from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any, TypeVar
 
+from nas.study.loop import stop_requested
+
 Job = TypeVar("Job")
 
 
@@ -38,6 +40,8 @@ def run_jobs(
             try:
                 result = function(job)
             except Exception as error:  # one job's failure must not lose the others
+                if stop_requested():  # Ctrl-C or SIGTERM that came out as another error
+                    raise KeyboardInterrupt from error
                 failed(job, error)
             else:
                 done(job, result)

@@ -16,12 +16,14 @@ from pathlib import Path
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock
 
+from nas.errors import InputError
+
 log = logging.getLogger(__name__)
 
 BACKUP_SUFFIX = ".torn"
 
 
-class JournalDamaged(ValueError):
+class JournalDamaged(InputError):
     """A journal file holds a damaged record before its last one."""
 
 

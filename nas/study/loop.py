@@ -20,6 +20,7 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from nas.errors import InputError
 from nas.study.faults import with_backoff
 from nas.study.keys import SURPLUS, counts_as_finished
 from nas.study.storage import mask_url, recover_stale_trials
@@ -105,25 +106,45 @@ def run_to_total(
             callbacks=list(callbacks),
             gc_after_trial=settings.collect_garbage,
         )
+        if _stop.is_set():  # an interrupt that came out of a trial as another error
+            raise KeyboardInterrupt
         return True
 
     while with_backoff(step, repr(mask_url(settings.where))):
         pass
 
 
+_stop = threading.Event()  # set by Ctrl-C or SIGTERM inside terminate_as_interrupt
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    _stop.set()
+    raise KeyboardInterrupt
+
+
+def stop_requested() -> bool:
+    """Whether Ctrl-C or SIGTERM arrived inside ``terminate_as_interrupt``. The interrupt is
+    raised wherever the process is; should it land inside a library's own clean-up (Optuna's
+    journal lock) and come out as another error, this still says the job must stop."""
+    return _stop.is_set()
+
+
 @contextlib.contextmanager
 def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (Slurm's scancel, kill) is handled like Ctrl-C inside the block: the running
-    trial fails cleanly and the caller can write its outputs. The previous handler is
-    restored; off the main thread nothing changes."""
-    previous = None
+    """SIGTERM (Slurm's scancel, kill) and Ctrl-C raise KeyboardInterrupt inside the block and
+    mark the job stopped (``stop_requested``): the running trial fails cleanly and the caller
+    can write its outputs. The previous handlers are restored; off the main thread nothing
+    changes."""
+    previous = {}
     if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+        _stop.clear()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            previous[number] = signal.signal(number, _interrupt)
     try:
         yield
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 @contextlib.contextmanager
@@ -151,7 +172,7 @@ def record_settings(study: optuna.Study, identity: dict[str, Any], advice: str) 
             for key in keys
             if recorded.get(key) != identity.get(key)
         ]
-        raise ValueError(
+        raise InputError(
             f"study {study.study_name!r} was made with other settings "
             f"({'; '.join(changed)[:500]}): {advice}"
         )

@@ -20,7 +20,7 @@ import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.trial import TrialState
 
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError
 from nas.study.journal import open_journal
 from nas.study.keys import (
     FAIL_REASON,
@@ -113,7 +113,7 @@ def open_storage(
         ) from None
     except Exception as error:  # the drivers' connection errors have no common base class
         first_line = mask_url(str(error)).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"cannot open storage {shown!r}: {first_line}") from None
+        raise InputError(f"cannot open storage {shown!r}: {first_line}") from None
 
 
 def _postgres_driver(shown: str) -> str:

@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from nas.errors import MissingExtra
+
 KORNIA_HINT = "pip install 'efficientnas[train]' (or pip install kornia)"
 
 
@@ -24,7 +26,7 @@ def _kornia() -> Any:
     try:
         return importlib.import_module("kornia.augmentation")
     except ImportError:
-        raise ImportError(f"RandAugment and mixup need kornia: {KORNIA_HINT}") from None
+        raise MissingExtra(f"RandAugment and mixup need kornia: {KORNIA_HINT}") from None
 
 
 class BatchAugment:

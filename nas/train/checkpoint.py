@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 
+from nas.errors import InputError, MissingFile
 from search_spaces import ArchSpec, build_model, encode, from_dict, to_dict
 from search_spaces.network import ArchNet
 
@@ -55,14 +56,14 @@ class CheckpointInfo:
     @classmethod
     def from_dict(cls, data: Any, where: str) -> CheckpointInfo:
         if not isinstance(data, dict):
-            raise ValueError(f"{where}: expected a JSON object, got {type(data).__name__}")
+            raise InputError(f"{where}: expected a JSON object, got {type(data).__name__}")
         missing = [key for key in ("arch", "num_classes", "in_channels") if key not in data]
         if missing:
-            raise ValueError(f"{where}: missing {', '.join(missing)}")
+            raise InputError(f"{where}: missing {', '.join(missing)}")
         try:
             arch = from_dict(data["arch"])
         except ValueError as error:
-            raise ValueError(f"{where}: {error}") from None
+            raise InputError(f"{where}: {error}") from None
         in_channels = data["in_channels"]
         names = data.get("class_names")
         return cls(
@@ -91,11 +92,11 @@ def load_info(folder: str | Path) -> CheckpointInfo:
     """The ``arch.json`` of a checkpoint folder."""
     path = Path(folder) / ARCH_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"no {ARCH_FILE} in checkpoint folder {str(folder)!r}")
+        raise MissingFile(f"no {ARCH_FILE} in checkpoint folder {str(folder)!r}")
     try:
         data = json.loads(path.read_text())
     except (UnicodeDecodeError, ValueError) as error:
-        raise ValueError(f"{str(path)!r} is not valid JSON: {error}") from None
+        raise InputError(f"{str(path)!r} is not valid JSON: {error}") from None
     return CheckpointInfo.from_dict(data, repr(str(path)))
 
 
@@ -104,14 +105,14 @@ def load(folder: str | Path, device: str | torch.device = "cpu") -> tuple[ArchNe
     info = load_info(folder)
     path = Path(folder) / MODEL_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"no {MODEL_FILE} in checkpoint folder {str(folder)!r}")
+        raise MissingFile(f"no {MODEL_FILE} in checkpoint folder {str(folder)!r}")
     model = build_model(info.arch, num_classes=info.num_classes, in_channels=info.in_channels)
     try:
         state = torch.load(path, map_location=device, weights_only=True)
         model.load_state_dict(state)
     except (RuntimeError, ValueError, EOFError) as error:  # wrong shapes, a truncated file
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(
+        raise InputError(
             f"{str(path)!r} does not hold this architecture's weights: {first}"
         ) from None
     return model.to(device).eval(), info

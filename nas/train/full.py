@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nas.data import ProxyData, augment
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError
 from nas.train.augment import BatchAugment, mixup_loss
 from nas.train.progressive import ProgressiveSchedule, StageSettings
 from nas.train.proxy import OPTIMIZERS, OUT_OF_MEMORY, TrainConfig, TrainingFailed, make_optimizer
@@ -170,7 +170,7 @@ def load_state(folder: Path, identity: dict[str, Any]) -> dict[str, Any] | None:
     if state.get("identity") != identity:
         recorded = state.get("identity") or {}
         changed = [k for k in identity if recorded.get(k) != identity[k]]
-        raise ValueError(
+        raise InputError(
             f"{folder} holds a run made with other settings ({', '.join(changed)}): use another "
             "output folder, or the same settings to resume it"
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError
 
 # (min, max) pairs, their allowed range and whether they are whole numbers.
 _RANGES: dict[str, tuple[float, float, bool]] = {
@@ -82,7 +82,7 @@ class ProgressiveSchedule:
     def at(self, stage: int) -> StageSettings:
         """The settings of stage ``stage`` (0-based)."""
         if not 0 <= stage < self.stages:
-            raise ValueError(f"stage={stage} is invalid: the schedule has {self.stages}")
+            raise InputError(f"stage={stage} is invalid: the schedule has {self.stages}")
         return StageSettings(
             stage=stage,
             image_size=round(self._grow("size", stage)),

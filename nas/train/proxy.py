@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from nas.data import ProxyData, eval_batches, resized, train_batches
+from nas.errors import InputError, NASError
 from search_spaces import ArchSpec, build_model
 
 OPTIMIZERS = ("adamw", "sgd")
@@ -26,7 +27,7 @@ OUT_OF_MEMORY = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 NAN_CHECK_EVERY = 25  # steps; checking every step would synchronise the GPU each time
 
 
-class TrainingFailed(RuntimeError):
+class TrainingFailed(NASError, RuntimeError):
     """The candidate could not be trained (NaN loss, out of memory); the reason is the message."""
 
 
@@ -65,31 +66,31 @@ class TrainConfig:
         }
         for name, value in positive.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name}={value!r} is invalid: must be > 0")
+                raise InputError(f"{name}={value!r} is invalid: must be > 0")
         for name in ("batch_size", "eval_batch_size", "bn_recalibration_batches"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name}={value!r} is invalid: must be a whole number")
+                raise InputError(f"{name}={value!r} is invalid: must be a whole number")
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(
+            raise InputError(
                 f"optimizer={self.optimizer!r} is invalid: must be one of {', '.join(OPTIMIZERS)}"
             )
         for name in ("warmup", "label_smoothing", "dropout", "drop_path"):
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 <= value < 1):
-                raise ValueError(f"{name}={value!r} is invalid: must be in [0, 1)")
+                raise InputError(f"{name}={value!r} is invalid: must be in [0, 1)")
         if self.resolution is not None and (
             isinstance(self.resolution, bool)
             or not isinstance(self.resolution, int)
             or self.resolution < 8
         ):
-            raise ValueError(f"resolution={self.resolution!r} is invalid: must be an integer >= 8")
+            raise InputError(f"resolution={self.resolution!r} is invalid: must be an integer >= 8")
         if self.ema is not None and not (isinstance(self.ema, float) and 0 < self.ema < 1):
-            raise ValueError(f"ema={self.ema!r} is invalid: must be a decay in (0, 1)")
+            raise InputError(f"ema={self.ema!r} is invalid: must be a decay in (0, 1)")
         if self.evaluations is not None and (
             not isinstance(self.evaluations, int) or self.evaluations < 1
         ):
-            raise ValueError(f"evaluations={self.evaluations!r} is invalid: must be >= 1")
+            raise InputError(f"evaluations={self.evaluations!r} is invalid: must be >= 1")
 
     @property
     def decay(self) -> float:

@@ -357,6 +357,43 @@ def test_interrupted_trial_is_retried_on_resume(tmp_path, monkeypatch):
     assert retry["state"] == "COMPLETE" and retry["arch"] == interrupted_row["arch"]
 
 
+def test_a_sigterm_that_comes_out_as_another_error_still_stops_and_is_retried(
+    tmp_path, monkeypatch
+):
+    """SIGTERM can land inside Optuna's journal lock, whose clean-up then raises
+    FileNotFoundError in place of the interrupt: the search must still stop, and the trial be
+    retried on resume rather than recorded as the candidate's failure."""
+    import nas.search.objective
+    from nas.errors import Interrupted
+
+    real_train = nas.search.objective.train_arch
+    calls = {"n": 0}
+
+    def terminated_inside_a_lock(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)  # the handler raises at once
+            except KeyboardInterrupt:
+                raise FileNotFoundError(
+                    2, "No such file or directory", "journal.log.lock"
+                ) from None
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(nas.search.objective, "train_arch", terminated_inside_a_lock)
+    with pytest.raises(Interrupted):
+        run_search(tiny_config(tmp_path, trials=4))
+    monkeypatch.setattr(nas.search.objective, "train_arch", real_train)
+    frame = results.trials_frame(run_search(tiny_config(tmp_path, trials=4)))
+    assert (frame["state"] == "COMPLETE").sum() == 4
+    stopped = frame[frame["state"] == "FAIL"]
+    reason = stopped.iloc[0]["fail_reason"]
+    assert len(stopped) == 1 and reason == "worker stopped mid-trial; parameters retried"
+    retry = frame[frame["retry_of"] == stopped.iloc[0]["number"]]
+    assert len(retry) == 1 and retry.iloc[0]["state"] == "COMPLETE"
+
+
 def test_failure_before_training_is_recorded_and_counted(tmp_path, monkeypatch):
     import nas.search.objective
 

@@ -251,6 +251,7 @@ def test_sigterm_fails_the_trial_cleanly_and_says_how_to_resume(tmp_path, spawn)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert "run the same command again to resume" in err
+    assert err.count("interrupted") == 1, err  # said once, by the search, not again by the CLI
     assert "Traceback" not in err
     frame = results.load(csv)  # whole, and nothing left RUNNING
     assert "RUNNING" not in set(frame["state"])
