@@ -1,7 +1,9 @@
 """One training stage (the grid, the family, the ablation) as a resumable Optuna study.
 
 A stage trains every label of its plan once: a GridSampler over the labels, in the output
-folder's storage, so a killed run resumes where it stopped and a finished one trains nothing.
+folder's storage, run by the study engine's loop (``nas.study.loop.run_to_total``) like the
+search, so a killed run resumes where it stopped (the trial it was running retried), a finished
+one trains nothing, and a label that fails is recorded and the others go on.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import pandas as pd
 from nas.results.files import JOURNAL_FILE
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W
 from nas.scale.config import ScaleConfig
+from nas.study.heartbeat import Heartbeat
 from nas.study.keys import FAIL_REASON, LABEL, WORKER, finished_count, worker_id
-from nas.study.loop import record_settings
+from nas.study.loop import LoopSettings, record_settings, run_to_total, stop_requested
 from nas.study.progress import ProgressFactory, Silent
-from nas.study.storage import open_storage, recover_stale_trials
+from nas.study.storage import HEARTBEAT_SECONDS, open_storage
 
 # label, trial number -> the trial's user attributes, "accuracy" among them
 Evaluate = Callable[[str, int], dict[str, Any]]
@@ -68,28 +71,29 @@ def run_stage(
         stage_identity(config, plan),
         f"remove {folder} or give the scaling another study name",
     )
-    recover_stale_trials(study)
 
     def objective(trial: optuna.Trial) -> float:
         trial.set_user_attr(WORKER, worker_id())
         label = trial.suggest_categorical(LABEL, labels)
         trial.set_user_attr(LABEL, label)
-        try:
-            values = evaluate(label, trial.number)
-        except Exception as error:
-            trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
-            raise
+        with Heartbeat(trial, HEARTBEAT_SECONDS):
+            try:
+                values = evaluate(label, trial.number)
+            except Exception as error:
+                if stop_requested():  # an interrupt that came out as another error
+                    raise KeyboardInterrupt from error
+                trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
+                raise
         for key, value in values.items():
             trial.set_user_attr(key, value)
         return values["accuracy"]
 
-    done = finished_count(study)
-    listener = progress(len(labels), done, config.show_progress, f"{stage} ")
+    settings = LoopSettings(
+        total=len(labels), heartbeat=HEARTBEAT_SECONDS, where=str(config.storage or folder)
+    )
+    listener = progress(len(labels), finished_count(study), config.show_progress, f"{stage} ")
     try:
-        if done < len(labels):
-            study.optimize(
-                objective, n_trials=len(labels) - done, catch=(Exception,), callbacks=[listener]
-            )
+        run_to_total(study, objective, settings, [listener])
     finally:
         listener.close()
     return study

@@ -41,6 +41,26 @@ def test_a_stage_trains_every_label_once_and_resumes(tmp_path):
     assert len(calls) == 3
 
 
+def test_a_stage_stopped_mid_label_retries_that_label_on_resume(tmp_path):
+    """The stage runs on the study engine's loop: a label whose training was interrupted is
+    neither lost nor counted as the network's failure; the next run trains it again."""
+    calls = []
+
+    def interrupted_at_b(label, number):
+        calls.append(label)
+        if label == "b" and calls.count("b") == 1:
+            raise KeyboardInterrupt
+        return {"accuracy": 0.5, "seconds": 1.0}
+
+    config = _config(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        run_stage(config, "grid", PLAN, interrupted_at_b)
+    study = run_stage(config, "grid", PLAN, interrupted_at_b)
+    assert len(calls) == 4 and calls.count("b") == 2 and set(calls) == {"a", "b", "c"}
+    frame = stage_frame(study).set_index("label")
+    assert sorted(frame.index) == ["a", "b", "c"] and FAIL_REASON not in frame.columns
+
+
 def test_a_stage_reports_to_its_progress_listener(tmp_path):
     made = []
 
