@@ -398,7 +398,7 @@ def yardstick_rows(plan: Plan, run: tuple[str, int] | None, winner: dict[str, An
     were trained (a retrain of the same network for another run is copied, not trained)."""
     trained = 0
     name = REFERENCE if run is None else f"{run[0]} seed {run[1]}"
-    reward = plan.search_config(*(run or plan.runs[0])).reward
+    reward = plan.search_config(*(run or plan.runs[0])).rewarding
     for index in range(plan.yardstick_seeds):
         logged = read_log(plan.runs_log)
         if find_run(logged, plan, run, index):

@@ -30,6 +30,9 @@ from search_spaces.spaces import (
     SPACES_WITH_REFERENCE,
     efficientnet_v2_space,
     make_space,
+    space_from_record,
+    space_name,
+    space_record,
 )
 from search_spaces.spec import (
     ArchSpec,
@@ -81,6 +84,9 @@ __all__ = [
     "grid_points",
     "layer_plan",
     "make_space",
+    "space_from_record",
+    "space_name",
+    "space_record",
     "nb_macro",
     "round_channels",
     "round_filters",

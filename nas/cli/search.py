@@ -16,7 +16,8 @@ from nas.cli.progress import TrialProgress
 from nas.proxy import PRESETS
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W
 from nas.search import PRUNERS, SAMPLERS, SearchConfig, dry_run, run_search, status, summary
-from nas.search.config import DEFAULT_REFERENCE, METRICS, OBJECTIVES, REWARDS
+from nas.search.checks import METRICS, OBJECTIVES, REWARDS
+from nas.search.config import DEFAULT_REFERENCE
 from nas.study.storage import HEARTBEAT_SECONDS
 from search_spaces import DEFAULT_SPACE, SPACES, nb_macro
 

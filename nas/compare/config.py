@@ -9,7 +9,7 @@ from pathlib import Path
 
 from nas.errors import ConfigError
 from nas.reward import DEFAULT_W
-from nas.search.config import SAMPLERS
+from nas.search.checks import SAMPLERS
 from nas.truth import check_noise_sd
 from search_spaces import nb_macro
 

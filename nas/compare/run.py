@@ -140,7 +140,7 @@ def run_task(task: Task) -> dict[str, Any]:
         study = optuna.create_study(
             sampler=make_sampler(config),
             pruner=make_pruner(config),
-            directions=["maximize", "minimize"] if config.sampler == "nsga2" else ["maximize"],
+            directions=["maximize", "minimize"] if config.two_objectives else ["maximize"],
         )
         settings = LoopSettings(
             total=config.trials, heartbeat=60.0, where="memory", collect_garbage=False

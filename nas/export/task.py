@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nas.results.files import CONFIG_FILE
+from nas.search import SearchConfig
+
 TASK_FIELDS = ("num_classes", "in_channels", "image_size")
 
 
@@ -34,14 +37,14 @@ DATA_FIELDS = ("dataset", "data_dir", "image_size", "resize", "val_fraction")
 
 def study_data(arch: str | None) -> dict[str, Any]:
     """The data settings (dataset, data_dir, image_size, resize, val_fraction) of the study
-    whose best.json ``arch`` is, from the config.json beside it; empty for anything else."""
+    whose best.json ``arch`` is, from the config.json beside it (read back by
+    ``SearchConfig.from_record``); empty for anything else."""
     if arch is None or not arch.endswith(".json"):
         return {}
     try:
-        record = json.loads((Path(arch).parent / "config.json").read_text())
-    except (OSError, UnicodeDecodeError, ValueError):
+        record = json.loads((Path(arch).parent / CONFIG_FILE).read_text())
+        proxy = SearchConfig.from_record(record).proxy
+    except (OSError, UnicodeDecodeError, ValueError):  # NASError kinds are ValueErrors too
         return {}
-    if not isinstance(record, dict) or not isinstance(record.get("dataset"), str):
-        return {}
-    fields = DATA_FIELDS if record["dataset"].startswith("imagefolder:") else DATA_FIELDS[:2]
-    return {name: record[name] for name in fields if record.get(name) is not None}
+    fields = DATA_FIELDS if proxy.dataset.startswith("imagefolder:") else DATA_FIELDS[:2]
+    return {name: getattr(proxy, name) for name in fields if getattr(proxy, name) is not None}

@@ -21,6 +21,7 @@ from nas import results
 from nas.errors import InputError, MissingFile
 from nas.results.files import CONFIG_FILE, JOURNAL_FILE, SCALING_FOLDER, TRIALS_FILE
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W, RewardConfig
+from nas.search import SearchConfig
 from search_spaces import DEFAULT_SPACE
 
 FALLBACK_REFERENCE = "efficientnet_b0"
@@ -128,20 +129,16 @@ def read_settings(folder: Path) -> dict[str, Any]:
 def reward_config(
     settings: dict[str, Any], target_flops: float | None, w: float | None
 ) -> RewardConfig:
-    """T and the exponents: a value given wins, then config.json, then nas.reward's defaults."""
-    if target_flops is None:
-        target_flops = settings.get("target_flops") or DEFAULT_TARGET_FLOPS
-    if w is not None:
-        alpha = beta = w
+    """T and the exponents: a value given wins, then the study's config (config.json, read
+    back by ``SearchConfig.from_record``), then nas.reward's defaults."""
+    if settings:
+        recorded = SearchConfig.from_record(settings).rewarding
     else:
-        base = settings.get("w")
-        base = DEFAULT_W if base is None else base
-        alpha = settings.get("alpha")
-        beta = settings.get("beta")
-        alpha = base if alpha is None else alpha
-        beta = base if beta is None else beta
+        recorded = RewardConfig(DEFAULT_TARGET_FLOPS, DEFAULT_W, DEFAULT_W)
+    alpha, beta = (recorded.alpha, recorded.beta) if w is None else (w, w)
+    target = recorded.target_flops if target_flops is None else target_flops
     try:
-        return RewardConfig(float(target_flops), float(alpha), float(beta))
+        return RewardConfig(float(target), float(alpha), float(beta))
     except (TypeError, ValueError) as error:
         raise InputError(f"the reward's settings are invalid: {error}") from None
 

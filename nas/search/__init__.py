@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from nas.search.config import PRUNERS, SAMPLERS, SearchConfig
+from nas.search.checks import PRUNERS, SAMPLERS
+from nas.search.config import SearchConfig
 from nas.search.objective import Deployment, Objective
 from nas.search.run import dry_run, run_search, status, summary, worker_devices, worker_threads
 

@@ -1,41 +1,56 @@
-"""``SearchConfig``: the reward, the space's reference, the study settings and one ProxyConfig."""
+"""``SearchConfig``: the reward, the space, the sampler and pruner, the study settings and one
+ProxyConfig.
+
+Objects inside, names at the edge: the space, the sampler, the pruner and the reward may be given
+as objects (a ``MnasSpace`` built in Python, an Optuna sampler or pruner, a ``RewardConfig``) or
+as names, which are resolved here, once. ``record`` writes a study's config.json and
+``from_record`` reads it back as a config.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import optuna
+
 import baselines
 from nas.data import image_size_of
 from nas.data.imagefolder import DEFAULT_RESIZE
-from nas.errors import ConfigError
-from nas.proxy import ProxyConfig, check_positive, resolve_device
+from nas.errors import InputError
+from nas.proxy import PROXY_FIELDS, ProxyConfig
 from nas.results.files import CONFIG_FILE, JOURNAL_FILE
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W, RewardConfig, TrainingAwareReward
+from nas.search.checks import (
+    PRUNERS,
+    SAMPLERS,
+    check,
+)
 from nas.search.objective import Deployment
-from nas.study.storage import HEARTBEAT_SECONDS, mask_url, scheme_of
+from nas.study.storage import HEARTBEAT_SECONDS, mask_url
 from nas.train import TrainConfig
-from nas.truth import check_noise_sd
-from search_spaces import DEFAULT_SPACE, SPACES, SPACES_WITH_REFERENCE, nb_macro
+from search_spaces import (
+    DEFAULT_SPACE,
+    SPACES_WITH_REFERENCE,
+    MnasSpace,
+    NbMacroSpace,
+    make_space,
+    nb_macro,
+    space_from_record,
+    space_name,
+    space_record,
+)
+from search_spaces.spaces import CUSTOM
 
-# tpe: multivariate and grouped, the search's default; tpe-univariate: the classic independent
-# TPE, one density per choice (Optuna 5's own default is multivariate).
-SAMPLERS = ("tpe", "tpe-univariate", "random", "nsga2", "evolution")
-PRUNERS = ("median", "hyperband", "none")
-# "flops": ACC x (FLOPS / T) ** w; "v2": EfficientNetV2's training-aware ACC x S ** w x P ** v.
-REWARDS = ("flops", "v2")
 DEFAULT_REFERENCE = "efficientnet_b0"
-# "train": each candidate trains on the proxy; "table": its accuracy is looked up in the space's
-# table of true accuracies (nb-macro only), so a study runs in seconds.
-OBJECTIVES = ("train", "table")
-# What the reward's ACC is: top-1 accuracy, or the mean per-class accuracy (imbalanced data).
-METRICS = ("accuracy", "balanced_accuracy")
-SPACES_WITH_TABLE = (nb_macro.NAME,)
 DEPLOYMENT_RESOLUTION = 224  # the deployment shape of spaces around a reference: 224 px, 1000
 DEPLOYMENT_CLASSES = 1000  # classes (ImageNet's, as EfficientNet prices its networks)
+CUSTOM_REFERENCE = "reference"  # the reference's name in a space built around an unnamed network
+# Multi-objective samplers: the search then maximises accuracy and minimises FLOPs.
+TWO_OBJECTIVE_SAMPLERS = (optuna.samplers.NSGAIISampler, optuna.samplers.NSGAIIISampler)
+SearchSpace = MnasSpace | NbMacroSpace
 
 
 @dataclass(frozen=True)
@@ -49,8 +64,9 @@ class SearchConfig:
     min_flops: float | None = None
     max_flops: float | None = None
     resolution: int | None = None  # the deployment size; None: the space's (224; nb-macro: 32)
-    reference: str = DEFAULT_REFERENCE
-    space: str = DEFAULT_SPACE
+    reference: str = DEFAULT_REFERENCE  # a space given as an object brings its own
+    space: str | SearchSpace = DEFAULT_SPACE  # a name, or a MnasSpace / NbMacroSpace
+    reward: RewardConfig | None = None  # instead of target_flops, alpha and beta
     use_reference: bool = True
     reward_kind: str = "flops"
     v: float = DEFAULT_V  # the v2 reward's exponent on parameters (w is the step time's)
@@ -59,8 +75,8 @@ class SearchConfig:
     noise_sd: float | None = None  # objective "table": Gaussian noise on the mean (else one run)
     table: str | None = None  # objective "table": the table's file; None: the one shipped
     proxy: ProxyConfig = dataclasses.field(default_factory=ProxyConfig)
-    sampler: str = "tpe"
-    pruner: str | None = None  # None: the preset's
+    sampler: str | optuna.samplers.BaseSampler = "tpe"  # a name, or an Optuna sampler
+    pruner: str | optuna.pruners.BasePruner | None = None  # None: the preset's
     trials: int = 12
     timeout: float | None = None
     study_name: str | None = None
@@ -74,136 +90,71 @@ class SearchConfig:
     show_progress: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.proxy, ProxyConfig):
-            raise ConfigError("proxy", self.proxy, "must be a ProxyConfig")
-        check_positive(self, "heartbeat")
-        check_positive(self, "target_flops", optional=True)
-        for name in ("trials", "top_k", "workers"):
-            check_positive(self, name, integer=True)
-        check_positive(self, "resolution", integer=True, optional=True)
-        check_positive(self, "threads", integer=True, optional=True)
-        for name in ("min_flops", "max_flops", "timeout"):
-            check_positive(self, name, optional=True)
-        if (
-            self.min_flops is not None
-            and self.max_flops is not None
-            and self.min_flops > self.max_flops
-        ):
-            raise ConfigError(
-                "min_flops", self.min_flops, f"must not exceed {{max_flops}}={self.max_flops!r}"
-            )
-        for name in ("w", "v", "alpha", "beta"):
-            value = getattr(self, name)
-            if value is not None and not (
-                isinstance(value, (int, float))
-                and not isinstance(value, bool)
-                and math.isfinite(value)
-            ):
-                raise ConfigError(name, value, "must be a finite number")
-        if (self.alpha is None) != (self.beta is None):
-            raise ConfigError(
-                None,
-                None,
-                "{alpha} and {beta} go together (the hard constraint is {alpha} 0 {beta} -1)",
-            )
-        if self.space not in SPACES:
-            raise ConfigError("space", self.space, f"must be one of {', '.join(SPACES)}")
-        if self.objective not in OBJECTIVES:
-            raise ConfigError(
-                "objective", self.objective, f"must be one of {', '.join(OBJECTIVES)}"
-            )
-        if self.objective == "table" and self.space not in SPACES_WITH_TABLE:
-            raise ConfigError(
-                "objective",
-                self.objective,
-                f"needs a space with a table of true accuracies ({', '.join(SPACES_WITH_TABLE)}); "
-                f"{{space}} is {self.space!r}",
-            )
-        if self.metric not in METRICS:
-            raise ConfigError("metric", self.metric, f"must be one of {', '.join(METRICS)}")
-        if self.metric != "accuracy" and self.objective == "table":
-            raise ConfigError("metric", self.metric, "the table knows accuracy only")
-        if self.noise_sd is not None:
-            check_noise_sd(self.noise_sd)
-        if self.objective != "table":
-            for name in ("noise_sd", "table"):
-                if getattr(self, name) is not None:
-                    raise ConfigError(name, getattr(self, name), "applies to {objective} table")
-        if self.objective == "table" and self.reward_kind == "v2":
-            raise ConfigError(
-                "reward_kind", "v2", "times training steps, which {objective} table does not run"
-            )
-        if self.space not in SPACES_WITH_REFERENCE and self.resolution not in (
-            None,
-            nb_macro.RESOLUTION,
-        ):
-            raise ConfigError(
-                "resolution",
-                self.resolution,
-                f"the {self.space} space is defined at {nb_macro.RESOLUTION} px",
-            )
-        if self.reward_kind not in REWARDS:
-            raise ConfigError(
-                "reward_kind", self.reward_kind, f"must be one of {', '.join(REWARDS)}"
-            )
-        if self.reward_kind == "v2" and self.alpha is not None:
-            raise ConfigError(
-                None,
-                None,
-                "{alpha} and {beta} shape the FLOPs reward; the v2 reward takes {w} and {v}",
-            )
-        if self.sampler not in SAMPLERS:
-            raise ConfigError("sampler", self.sampler, f"must be one of {', '.join(SAMPLERS)}")
-        if self.pruner is not None and self.pruner not in PRUNERS:
-            raise ConfigError("pruner", self.pruner, f"must be one of {', '.join(PRUNERS)}")
-        if self.reference not in baselines.names():
-            raise ConfigError(
-                "reference", self.reference, f"must be one of {', '.join(baselines.names())}"
-            )
-        if self.study_name is not None and (
-            not self.study_name or "/" in self.study_name or self.study_name.startswith(".")
-        ):
-            raise ConfigError(
-                "study_name",
-                self.study_name,
-                "must be a plain name (no '/', not starting with '.')",
-            )
-        if self.devices is not None:
-            if not self.devices:
-                raise ConfigError("devices", self.devices, "must name at least one device")
-            for device in self.devices:
-                resolve_device(device, field="devices")
-        if self.workers > 1 and scheme_of(self.storage) == "sqlite":
-            raise ConfigError(
-                None,
-                None,
-                f"{{workers}} {self.workers} with {{storage}} {mask_url(self.storage or '')!r} "
-                "is refused: SQLite does not take concurrent writers; use the default journal "
-                "file, postgresql:// or redis://",
-            )
+        check(self)
 
     # --- derived settings -------------------------------------------------------------------
 
     @property
+    def two_objectives(self) -> bool:
+        """Whether the sampler searches accuracy and FLOPs as two objectives (NSGA-II/III)."""
+        return self.sampler == "nsga2" or isinstance(self.sampler, TWO_OBJECTIVE_SAMPLERS)
+
+    @property
+    def sampler_name(self) -> str:
+        """The sampler's name, or its class's for an object (``TPESampler``)."""
+        return self.sampler if isinstance(self.sampler, str) else type(self.sampler).__name__
+
+    @property
     def pruning(self) -> str:
-        """The pruner in effect: its own, else the preset's; none for nsga2 (two objectives)."""
-        if self.sampler == "nsga2":
+        """The pruner in effect: its own (a name, or an object's class name), else the
+        preset's; none with two objectives (Optuna cannot prune them)."""
+        if self.two_objectives:
             return "none"
-        return self.proxy.preset_values.pruner if self.pruner is None else self.pruner
+        if self.pruner is None:
+            return self.proxy.preset_values.pruner
+        return self.pruner if isinstance(self.pruner, str) else type(self.pruner).__name__
+
+    @property
+    def search_space(self) -> SearchSpace:
+        """The space: the object given, else the one the name makes around the reference."""
+        if not isinstance(self.space, str):
+            return self.space
+        if self.space not in SPACES_WITH_REFERENCE:
+            return make_space(self.space)
+        return make_space(self.space, baselines.get(self.reference))
+
+    @property
+    def space_name(self) -> str:
+        """The space's name; ``custom`` for one built in Python that no name makes."""
+        return self.space if isinstance(self.space, str) else space_name(self.space)
+
+    @property
+    def reference_name(self) -> str:
+        """The reference's name: ``reference``, or for a space given as an object the baseline
+        its reference is (``reference`` when it is none)."""
+        if isinstance(self.space, str):
+            return self.reference
+        for name in baselines.names():
+            if baselines.get(name) == self.space.reference:
+                return name
+        return CUSTOM_REFERENCE
 
     @property
     def name(self) -> str:
         if self.study_name:
             return self.study_name
+        sampler = self.sampler_name
+        if not isinstance(self.sampler, str):  # TPESampler -> tpe
+            sampler = sampler.removesuffix("Sampler").lower() or "sampler"
         if self.objective == "table":
-            return f"{self.space}-table-{self.sampler}"
+            return f"{self.space_name}-table-{sampler}"
         dataset = self.proxy.dataset
         data = (
             dataset.split(":", 1)[0]
             if ":" not in dataset
             else ("imagefolder-" + Path(dataset.split(":", 1)[1].rstrip("/")).name)
         )
-        return f"{data}-{self.sampler}"
+        return f"{data}-{sampler}"
 
     @property
     def folder(self) -> Path:
@@ -221,12 +172,16 @@ class SearchConfig:
 
     @property
     def has_reference(self) -> bool:
-        """Whether the space is built around ``reference`` (a fixed space has none)."""
-        return self.space in SPACES_WITH_REFERENCE
+        """Whether the space is built around a reference (a fixed space has none)."""
+        if isinstance(self.space, str):
+            return self.space in SPACES_WITH_REFERENCE
+        return isinstance(self.space, MnasSpace)
 
     @property
     def target(self) -> float:
         """T: the one given, else the space's default."""
+        if self.reward is not None:
+            return self.reward.target_flops
         if self.target_flops is not None:
             return float(self.target_flops)
         return DEFAULT_TARGET_FLOPS if self.has_reference else nb_macro.TARGET_FLOPS
@@ -238,7 +193,10 @@ class SearchConfig:
         return DEPLOYMENT_RESOLUTION if self.has_reference else nb_macro.RESOLUTION
 
     @property
-    def reward(self) -> RewardConfig:
+    def rewarding(self) -> RewardConfig:
+        """The reward in effect: the one given, else T, alpha and beta (w for both)."""
+        if self.reward is not None:
+            return self.reward
         alpha = self.w if self.alpha is None else self.alpha
         beta = self.w if self.beta is None else self.beta
         return RewardConfig(self.target, alpha, beta)
@@ -266,13 +224,13 @@ class SearchConfig:
 
     def identity(self) -> dict[str, Any]:
         """The settings that give a study its meaning; a resumed study must keep them."""
-        reward = self.reward
+        reward = self.rewarding
         proxy = self.proxy.identity()
         table = {"objective": "table", "noise_sd": self.noise_sd}
         return {
-            "reference": self.reference if self.has_reference else None,
+            "reference": self.reference_name if self.has_reference else None,
             "dataset": proxy.pop("dataset"),
-            "sampler": self.sampler,
+            "sampler": self.sampler_name,
             "target_flops": reward.target_flops,
             "alpha": reward.alpha,
             "beta": reward.beta,
@@ -283,19 +241,38 @@ class SearchConfig:
             "seeding": "common",  # every trial trains from the seed (earlier: seed + trial number)
             **proxy,
             # Recorded only when they differ from what studies made before them used.
-            **({"space": self.space} if self.space != DEFAULT_SPACE else {}),
+            **self._space_identity(),
             **({"reward_kind": "v2", "w": self.w, "v": self.v} if self.reward_kind == "v2" else {}),
             **(table if self.objective == "table" else {}),
             **({"metric": self.metric} if self.metric != "accuracy" else {}),
         }
 
+    def _space_identity(self) -> dict[str, Any]:
+        name = self.space_name
+        if name == CUSTOM:  # every choice, so that another custom space is not taken for it
+            return {"space": space_record(self.space)}
+        return {"space": name} if name != DEFAULT_SPACE else {}
+
     def record(self) -> dict[str, Any]:
-        """config.json: every setting, the proxy's flattened in, the storage's password masked."""
+        """config.json: every setting, the proxy's flattened in, objects by name (a custom
+        space as its record), the storage's password masked; ``from_record`` reads it back."""
         own = {
             field.name: getattr(self, field.name)
             for field in dataclasses.fields(self)
-            if field.name != "proxy"
+            if field.name not in ("proxy", "reward")
         }
+        reward = self.rewarding
+        own |= {
+            "name": self.name,
+            "space": self.space_name,
+            "reference": self.reference_name,
+            "sampler": self.sampler_name,
+            "pruner": self.pruner if self.pruner is None else self.pruning,
+            "alpha": self.alpha if self.reward is None else reward.alpha,
+            "beta": self.beta if self.reward is None else reward.beta,
+        }
+        if self.space_name == CUSTOM:
+            own["space_record"] = space_record(self.space)
         resolved = {"target_flops": self.target, "resolution": self.deployment_resolution}
         # The proxy's images as trained on: the size (None would read "unknown") and the policy.
         data = {"image_size": image_size_of(self.proxy.dataset, self.proxy.image_size)}
@@ -308,6 +285,51 @@ class SearchConfig:
             | data
             | {"storage": mask_url(self.storage or "")}
         )
+
+    @classmethod
+    def from_record(
+        cls,
+        record: dict[str, Any],
+        sampler: optuna.samplers.BaseSampler | None = None,
+        pruner: optuna.pruners.BasePruner | None = None,
+    ) -> SearchConfig:
+        """The config a study's config.json (``record``) was written from. A sampler or pruner
+        that was an object is recorded by its class name: pass the object to resume with it;
+        reading results does not need it (the name ``random`` stands in). A masked storage
+        URL reads back as the default journal file. InputError naming what is wrong."""
+        if not isinstance(record, dict):
+            raise InputError(f"a study's config must be a JSON object, got {record!r}")
+        names = {field.name for field in dataclasses.fields(cls)} - {"proxy", "reward"}
+        values = {name: record[name] for name in names if name in record}
+        proxy = {name: record[name] for name in PROXY_FIELDS if name in record}
+        if not str(proxy.get("dataset", "")).startswith("imagefolder:"):
+            for name in ("image_size", "resize", "val_fraction"):  # recorded for every dataset
+                proxy.pop(name, None)
+        if values.get("space") == CUSTOM:
+            values["space"] = space_from_record(record.get("space_record"))
+            values.pop("reference", None)
+        if values.get("reference") == CUSTOM_REFERENCE:
+            values.pop("reference")
+        if sampler is not None:
+            values["sampler"] = sampler
+        elif values.get("sampler") not in (None, *SAMPLERS):
+            values["sampler"] = "random"
+        if pruner is not None:
+            values["pruner"] = pruner
+        elif values.get("pruner") not in (None, *PRUNERS):
+            values["pruner"] = None
+        if "name" in record and values.get("study_name") is None:
+            values["study_name"] = record["name"]
+        if not values.get("storage"):
+            values["storage"] = None
+        if "*" in str(values.get("storage")):  # a masked password cannot be used
+            values["storage"] = None
+        if isinstance(values.get("devices"), list):
+            values["devices"] = tuple(values["devices"])
+        try:
+            return cls(**values, proxy=ProxyConfig(**proxy))
+        except TypeError as error:
+            raise InputError(f"a study's config does not make a search config: {error}") from None
 
     @property
     def config_file(self) -> Path:

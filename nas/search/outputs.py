@@ -7,7 +7,6 @@ from typing import Any
 
 import optuna
 
-import baselines
 from nas import results
 from nas.data import ProxyData
 from nas.search.config import SearchConfig
@@ -15,20 +14,12 @@ from nas.search.samplers import make_pruner, make_sampler
 from nas.study.keys import REFERENCE, finished_count
 from nas.study.loop import record_settings
 from nas.study.storage import open_storage
-from search_spaces import MnasSpace, NbMacroSpace, make_space
 
 
-def search_space(config: SearchConfig) -> MnasSpace | NbMacroSpace:
-    """The space the config names: around its reference, unless the space is fixed."""
-    if not config.has_reference:
-        return make_space(config.space)
-    return make_space(config.space, baselines.get(config.reference))
-
-
-def open_study(config: SearchConfig) -> optuna.Study:
+def open_study(config: SearchConfig, worker: int | None = None) -> optuna.Study:
     """Create the study, or load it when it exists and was made with the same settings."""
     storage = open_storage(config.storage, config.journal, config.heartbeat)
-    directions = ["maximize", "minimize"] if config.sampler == "nsga2" else ["maximize"]
+    directions = ["maximize", "minimize"] if config.two_objectives else ["maximize"]
     study = optuna.create_study(
         study_name=config.name,
         storage=storage,
@@ -39,20 +30,22 @@ def open_study(config: SearchConfig) -> optuna.Study:
     )
     record_settings(study, config.identity(), "give the study another name to start afresh")
     # Seeded by the trials already there, so a resumed study does not repeat its first draws.
-    study.sampler = make_sampler(config, offset=len(study.trials))
+    study.sampler = make_sampler(config, offset=len(study.trials), worker=worker)
     return study
 
 
-def prepare_study(config: SearchConfig, write_config: bool = True) -> optuna.Study:
+def prepare_study(
+    config: SearchConfig, write_config: bool = True, worker: int | None = None
+) -> optuna.Study:
     """Open the study, record config.json, and enqueue the reference into a new study."""
-    study = open_study(config)
+    study = open_study(config, worker)
     if write_config:
         results.write_atomic(config.config_file, json.dumps(config.record(), indent=2) + "\n")
     if config.use_reference and config.has_reference and not study.get_trials(deepcopy=False):
-        space = search_space(config)
+        space = config.search_space
         study.enqueue_trial(
             space.params_of(space.reference),
-            user_attrs={REFERENCE: config.reference},
+            user_attrs={REFERENCE: config.reference_name},
             skip_if_exists=True,  # workers starting together on a new study enqueue it once
         )
     return study

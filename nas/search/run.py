@@ -24,7 +24,6 @@ from nas.search.outputs import (
     SearchOutputs,
     data_task,
     prepare_study,
-    search_space,
     write_data_record,
 )
 from nas.search.step_cost import StepCoster
@@ -100,7 +99,7 @@ def _step_coster(config: SearchConfig, data) -> StepCoster | None:
     if config.training_aware is None:
         return None
     batch_size = config.train_config().batch_size
-    return StepCoster(search_space(config).reference, data, batch_size)
+    return StepCoster(config.search_space.reference, data, batch_size)
 
 
 def run_search(
@@ -125,12 +124,12 @@ def run_search(
         optuna_heartbeat = has_optuna_heartbeat(config.storage)
         if config.objective == "table":
             objective: Objective | TableObjective = table_objective(config)
-            study = prepare_study(config, write_config=worker is None)
+            study = prepare_study(config, write_config=worker is None, worker=worker)
             outputs = SearchOutputs(config, *_shape(config))
         else:
             data = load_data(config.proxy.data_config, resolve_device(config.proxy.device))
             train_images = data.train_images.shape[0]
-            study = prepare_study(config, write_config=worker is None)
+            study = prepare_study(config, write_config=worker is None, worker=worker)
             if worker is None:  # what the proxy uses, once the settings are known to be good
                 notes = data.notes
                 if data.skipped:
@@ -139,13 +138,13 @@ def run_search(
                 write_data_record(config, data)
             outputs = SearchOutputs(config, data.num_classes, data.in_channels, data_task(data))
             objective = Objective(
-                search_space(config),
+                config.search_space,
                 data,
                 config.train_config(train_images),
-                config.reward,
+                config.rewarding,
                 config.deployment,
                 seed=config.proxy.seed,
-                two_objectives=config.sampler == "nsga2",
+                two_objectives=config.two_objectives,
                 heartbeat=None if optuna_heartbeat else config.heartbeat,
                 training_aware=config.training_aware,
                 step_coster=_step_coster(config, data),
@@ -227,18 +226,18 @@ def summary(study: optuna.Study, config: SearchConfig) -> str:
 
 def dry_run(config: SearchConfig) -> str:
     """What a search would do, without loading data or training."""
-    space = search_space(config)
+    space = config.search_space
     reference = space.reference
     deploy = config.deployment
     flops = cost.flops(reference, deploy.resolution, deploy.in_channels, deploy.num_classes)
     proxy = config.proxy
-    name = config.reference if config.has_reference else "(not enqueued) " + encode(reference)
+    name = config.reference_name if config.has_reference else "(not enqueued) " + encode(reference)
     lines = [
         space.describe(),
         f"reference {name}: {flops / 1e6:.1f}M FLOPs at {deploy.resolution}px, "
         f"{cost.params(reference, deploy.num_classes, deploy.in_channels):,} params, "
         + (
-            f"reward if accuracy were 1: {config.reward(1.0, flops):.4f}"
+            f"reward if accuracy were 1: {config.rewarding(1.0, flops):.4f}"
             if config.training_aware is None
             else f"reward ACC x S^{config.w} x P^{config.v} (S: training step time, P: "
             "parameters, each relative to the reference's, timed on the training device)"
@@ -261,6 +260,6 @@ def dry_run(config: SearchConfig) -> str:
             f"lr={proxy.value('lr')}, optimizer={proxy.value('optimizer')}, "
             f"device {resolve_device(proxy.device)}"
         ),
-        f"{config.trials} trials, sampler {config.sampler}, pruner {config.pruning}",
+        f"{config.trials} trials, sampler {config.sampler_name}, pruner {config.pruning}",
     ]
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""The search's Optuna sampler and pruner, chosen by name and seeded from the study."""
+"""The search's Optuna sampler and pruner: the objects given, or those the names make, seeded from
+the study and the worker."""
 
 from __future__ import annotations
 
@@ -9,9 +10,15 @@ import optuna
 from nas.search.config import SearchConfig
 
 
-def make_sampler(config: SearchConfig, offset: int = 0) -> optuna.samplers.BaseSampler:
-    """The sampler; ``offset`` (the trials already in the study) shifts its seed."""
-    seed = (config.proxy.seed * 1_000_003 + offset) % 2**32
+def make_sampler(
+    config: SearchConfig, offset: int = 0, worker: int | None = None
+) -> optuna.samplers.BaseSampler:
+    """The sampler: the object given, else the one its name makes, seeded by the proxy's seed,
+    ``offset`` (the trials already in the study) and ``worker`` (each of several workers that
+    open the study together draws its own candidates)."""
+    if not isinstance(config.sampler, str):
+        return config.sampler
+    seed = (config.proxy.seed * 1_000_003 + offset + 7_919 * (worker or 0)) % 2**32
     if config.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     if config.sampler == "nsga2":
@@ -38,6 +45,9 @@ def make_sampler(config: SearchConfig, offset: int = 0) -> optuna.samplers.BaseS
 
 
 def make_pruner(config: SearchConfig) -> optuna.pruners.BasePruner:
+    """The pruner: the object given, else the one its name makes (none with two objectives)."""
+    if config.pruner is not None and not isinstance(config.pruner, str):
+        return optuna.pruners.NopPruner() if config.two_objectives else config.pruner
     if config.pruning == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5)
     if config.pruning == "hyperband":

@@ -17,7 +17,6 @@ from nas.results import TABLE_KEY, TRUE_ACCURACY
 from nas.reward import RewardConfig
 from nas.search.config import SearchConfig
 from nas.search.objective import Deployment
-from nas.search.outputs import search_space
 from nas.study.keys import WORKER, worker_id
 from nas.truth import TruthTable, load_table
 from search_spaces import NbMacroSpace, encode, nb_macro
@@ -84,11 +83,11 @@ class TableObjective:
 def table_objective(config: SearchConfig) -> TableObjective:
     """The table objective of a search with ``objective="table"``."""
     return TableObjective(
-        search_space(config),  # type: ignore[arg-type]
+        config.search_space,  # type: ignore[arg-type]
         load_table(config.table),
-        config.reward,
+        config.rewarding,
         config.deployment,
         seed=config.proxy.seed,
         noise_sd=config.noise_sd,
-        two_objectives=config.sampler == "nsga2",
+        two_objectives=config.two_objectives,
     )

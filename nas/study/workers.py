@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from nas.errors import JobFailed
+from nas.errors import JobFailed, NASError
 
 POLL_SECONDS = 2.0
 STOP_SECONDS = 30.0  # how long a worker told to stop has to fail its trial cleanly
@@ -48,9 +48,9 @@ def _entry(target: Callable[..., Any], args: tuple, index: int, log_level: int) 
         target(*args, index)
     except KeyboardInterrupt:
         sys.exit(EXIT_INTERRUPTED)
-    except (ValueError, OSError, JobFailed) as error:
+    except (NASError, OSError) as error:  # the user's or the machine's; anything else: a bug
         logging.getLogger(__name__).error(f"[worker {index}] error: {error}")
-        sys.exit(2 if isinstance(error, ValueError) else 1)
+        sys.exit(1 if isinstance(error, JobFailed) else 2)
 
 
 @contextlib.contextmanager

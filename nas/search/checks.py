@@ -1,0 +1,157 @@
+"""The rules a ``SearchConfig`` must keep, checked when it is made: each broken rule is a
+``ConfigError`` naming the setting."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import optuna
+
+import baselines
+from nas.errors import ConfigError
+from nas.proxy import ProxyConfig, check_positive, resolve_device
+from nas.reward import RewardConfig
+from nas.study.storage import mask_url, scheme_of
+from nas.truth import check_noise_sd
+from search_spaces import SPACES, MnasSpace, NbMacroSpace, nb_macro
+
+# tpe: multivariate and grouped, the search's default; tpe-univariate: the classic independent
+# TPE, one density per choice (Optuna 5's own default is multivariate).
+SAMPLERS = ("tpe", "tpe-univariate", "random", "nsga2", "evolution")
+PRUNERS = ("median", "hyperband", "none")
+# "flops": ACC x (FLOPS / T) ** w; "v2": EfficientNetV2's training-aware ACC x S ** w x P ** v.
+REWARDS = ("flops", "v2")
+# "train": each candidate trains on the proxy; "table": its accuracy is looked up in the space's
+# table of true accuracies (nb-macro only), so a study runs in seconds.
+OBJECTIVES = ("train", "table")
+# What the reward's ACC is: top-1 accuracy, or the mean per-class accuracy (imbalanced data).
+METRICS = ("accuracy", "balanced_accuracy")
+SPACES_WITH_TABLE = (nb_macro.NAME,)
+
+
+def check(config: Any) -> None:
+    """Raise ConfigError for the first rule ``config`` (a SearchConfig) breaks."""
+    if not isinstance(config.proxy, ProxyConfig):
+        raise ConfigError("proxy", config.proxy, "must be a ProxyConfig")
+    check_positive(config, "heartbeat")
+    check_positive(config, "target_flops", optional=True)
+    for name in ("trials", "top_k", "workers"):
+        check_positive(config, name, integer=True)
+    check_positive(config, "resolution", integer=True, optional=True)
+    check_positive(config, "threads", integer=True, optional=True)
+    for name in ("min_flops", "max_flops", "timeout"):
+        check_positive(config, name, optional=True)
+    if (
+        config.min_flops is not None
+        and config.max_flops is not None
+        and config.min_flops > config.max_flops
+    ):
+        raise ConfigError(
+            "min_flops", config.min_flops, f"must not exceed {{max_flops}}={config.max_flops!r}"
+        )
+    for name in ("w", "v", "alpha", "beta"):
+        value = getattr(config, name)
+        if value is not None and not (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        ):
+            raise ConfigError(name, value, "must be a finite number")
+    if (config.alpha is None) != (config.beta is None):
+        raise ConfigError(
+            None,
+            None,
+            "{alpha} and {beta} go together (the hard constraint is {alpha} 0 {beta} -1)",
+        )
+    if isinstance(config.space, str):
+        if config.space not in SPACES:
+            raise ConfigError("space", config.space, f"must be one of {', '.join(SPACES)}")
+    elif not isinstance(config.space, (MnasSpace, NbMacroSpace)):
+        raise ConfigError(
+            "space",
+            config.space,
+            f"must be one of {', '.join(SPACES)}, a MnasSpace or NbMacroSpace",
+        )
+    if config.reward is not None:
+        if not isinstance(config.reward, RewardConfig):
+            raise ConfigError("reward", config.reward, "must be a RewardConfig")
+        given = [n for n in ("target_flops", "alpha", "beta") if getattr(config, n) is not None]
+        if given:
+            raise ConfigError(
+                None,
+                None,
+                "give {reward} or "
+                + ", ".join(f"{{{name}}}" for name in given)
+                + ", not both: the reward holds them",
+            )
+    if config.objective not in OBJECTIVES:
+        raise ConfigError("objective", config.objective, f"must be one of {', '.join(OBJECTIVES)}")
+    if config.objective == "table" and config.space_name not in SPACES_WITH_TABLE:
+        raise ConfigError(
+            "objective",
+            config.objective,
+            f"needs a space with a table of true accuracies ({', '.join(SPACES_WITH_TABLE)}); "
+            f"{{space}} is {config.space_name!r}",
+        )
+    if config.metric not in METRICS:
+        raise ConfigError("metric", config.metric, f"must be one of {', '.join(METRICS)}")
+    if config.metric != "accuracy" and config.objective == "table":
+        raise ConfigError("metric", config.metric, "the table knows accuracy only")
+    if config.noise_sd is not None:
+        check_noise_sd(config.noise_sd)
+    if config.objective != "table":
+        for name in ("noise_sd", "table"):
+            if getattr(config, name) is not None:
+                raise ConfigError(name, getattr(config, name), "applies to {objective} table")
+    if config.objective == "table" and config.reward_kind == "v2":
+        raise ConfigError(
+            "reward_kind", "v2", "times training steps, which {objective} table does not run"
+        )
+    if not config.has_reference and config.resolution not in (None, nb_macro.RESOLUTION):
+        raise ConfigError(
+            "resolution",
+            config.resolution,
+            f"the {config.space_name} space is defined at {nb_macro.RESOLUTION} px",
+        )
+    if config.reward_kind not in REWARDS:
+        raise ConfigError("reward_kind", config.reward_kind, f"must be one of {', '.join(REWARDS)}")
+    if config.reward_kind == "v2" and config.alpha is not None:
+        raise ConfigError(
+            None,
+            None,
+            "{alpha} and {beta} shape the FLOPs reward; the v2 reward takes {w} and {v}",
+        )
+    if isinstance(config.sampler, str):
+        if config.sampler not in SAMPLERS:
+            raise ConfigError("sampler", config.sampler, f"must be one of {', '.join(SAMPLERS)}")
+    elif not isinstance(config.sampler, optuna.samplers.BaseSampler):
+        raise ConfigError("sampler", config.sampler, "must be a name or an Optuna sampler")
+    if isinstance(config.pruner, str):
+        if config.pruner not in PRUNERS:
+            raise ConfigError("pruner", config.pruner, f"must be one of {', '.join(PRUNERS)}")
+    elif config.pruner is not None and not isinstance(config.pruner, optuna.pruners.BasePruner):
+        raise ConfigError("pruner", config.pruner, "must be a name or an Optuna pruner")
+    if config.reference not in baselines.names():
+        raise ConfigError(
+            "reference", config.reference, f"must be one of {', '.join(baselines.names())}"
+        )
+    if config.study_name is not None and (
+        not config.study_name or "/" in config.study_name or config.study_name.startswith(".")
+    ):
+        raise ConfigError(
+            "study_name",
+            config.study_name,
+            "must be a plain name (no '/', not starting with '.')",
+        )
+    if config.devices is not None:
+        if not config.devices:
+            raise ConfigError("devices", config.devices, "must name at least one device")
+        for device in config.devices:
+            resolve_device(device, field="devices")
+    if config.workers > 1 and scheme_of(config.storage) == "sqlite":
+        raise ConfigError(
+            None,
+            None,
+            f"{{workers}} {config.workers} with {{storage}} {mask_url(config.storage or '')!r} "
+            "is refused: SQLite does not take concurrent writers; use the default journal "
+            "file, postgresql:// or redis://",
+        )
