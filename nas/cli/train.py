@@ -9,7 +9,6 @@ ends with a checkpoint: running the same command again (or --resume DIR) continu
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,13 +25,11 @@ from nas.proxy import resolve_device
 from nas.report import PlotsUnavailable
 from nas.report.curves import learning_curve_figure
 from nas.train import OPTIMIZERS
-from nas.train.full import STATE_FILE, FullTrainConfig
+from nas.train.full import FullTrainConfig
 from nas.train.progressive import ProgressiveSchedule
-from nas.train.run import CURVE_FILE, RESULT_FILE, TrainRun, run_training
-from search_spaces import from_dict, to_dict
+from nas.train.run import CURVE_FILE, RESULT_FILE, TrainRun, resume_run, run_training
 
 PROG = "python -m nas.train"
-RUN_FILE = "run.json"  # the run's settings, which --resume reads back
 PLOT_FILE = "curve.png"
 SCHEDULE_FIELDS = [f.name for f in dataclasses.fields(ProgressiveSchedule)]
 
@@ -116,7 +113,8 @@ def _name_of(text: str) -> str:
 
 def run_from_args(args: Any) -> TrainRun:
     if args.resume is not None:
-        return _resumed(args.resume)
+        saved = resume_run(args.resume)
+        return dataclasses.replace(saved, device=str(resolve_device(saved.device)))
     if args.arch is None:
         raise ConfigError(None, None, "name what to train as ARCH (or give {resume})")
     try:
@@ -167,42 +165,10 @@ def run_from_args(args: Any) -> TrainRun:
     return TrainRun(arch, name, data, config, folder, str(resolve_device(args.device)))
 
 
-def _resumed(folder: str) -> TrainRun:
-    path = Path(folder)
-    if not (path / STATE_FILE).is_file() or not (path / RUN_FILE).is_file():
-        raise ConfigError("resume", folder, f"holds no checkpoint ({STATE_FILE} and {RUN_FILE})")
-    saved = json.loads((path / RUN_FILE).read_text())
-    config = dict(saved["config"])
-    config["schedule"] = ProgressiveSchedule(**config["schedule"])
-    return TrainRun(
-        arch=from_dict(saved["arch"]),
-        name=saved["name"],
-        data=DataConfig(**saved["data"]),
-        config=FullTrainConfig(**config),
-        folder=folder,
-        device=str(resolve_device(saved["device"])),
-    )
-
-
-def _record(run: TrainRun) -> str:
-    return json.dumps(
-        {
-            "arch": to_dict(run.arch),
-            "name": run.name,
-            "data": dataclasses.asdict(run.data),
-            "config": dataclasses.asdict(run.config),
-            "device": run.device,
-        },
-        indent=2,
-    )
-
-
 def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     args = build_parser(prog).parse_args(argv)
     train_run = run_from_args(args)
     folder = Path(train_run.folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / RUN_FILE).write_text(_record(train_run) + "\n")
     bar = tqdm(
         unit="step",
         disable=args.no_progress,

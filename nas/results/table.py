@@ -38,6 +38,9 @@ STEP_COLUMNS = ["step_seconds", "step_ratio", "params_ratio"]
 TABLE_KEY = "table_key"
 TRUE_ACCURACY = "true_accuracy"
 TABLE_COLUMNS = [TABLE_KEY, TRUE_ACCURACY]
+# A trial whose network an earlier trial of the study already trained: that trial's number. The
+# column is present only in studies where it happened.
+REUSED_FROM = "reused_from"
 BALANCED = "balanced_accuracy"  # absent from studies made before 2026-12-05
 NUMERIC = ["flops", "params", "accuracy", "balanced_accuracy", "reward", "seconds", "images_per_s"]
 REASON = FAIL_REASON
@@ -55,6 +58,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     choices: set[str] = set()
     step_columns = False
     table_columns = False
+    reused = False
     for trial in study.get_trials(deepcopy=False):
         attrs = trial.user_attrs
         if attrs.get(SURPLUS):
@@ -69,6 +73,9 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         if TABLE_KEY in attrs:
             table_columns = True
             row.update({column: attrs.get(column) for column in TABLE_COLUMNS})
+        if REUSED_FROM in attrs:
+            reused = True
+            row[REUSED_FROM] = attrs[REUSED_FROM]
         row.update(trial.params)
         choices.update(trial.params)
         row[REASON] = attrs.get(REASON, "")
@@ -77,6 +84,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         rows.append(row)
     steps = STEP_COLUMNS if step_columns else []
     steps += TABLE_COLUMNS if table_columns else []
+    steps += [REUSED_FROM] if reused else []
     columns = COLUMNS + steps + sorted(choices, key=_choice_order) + [REASON]
     return pd.DataFrame(rows, columns=columns)
 
@@ -103,7 +111,7 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError(
             f"{str(path)!r} is not a trials.csv: missing column(s) {', '.join(missing)}"
         )
-    extra = [c for c in [*STEP_COLUMNS, TRUE_ACCURACY] if c in frame.columns]
+    extra = [c for c in [*STEP_COLUMNS, TRUE_ACCURACY, REUSED_FROM] if c in frame.columns]
     for column in NUMERIC + ["number"] + extra:
         try:
             frame[column] = pd.to_numeric(frame[column])

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import optuna
+from optuna.trial import TrialState
 
 from nas import cost
 from nas.data import ProxyData
 from nas.errors import InputError
+from nas.results.table import REUSED_FROM, STEP_COLUMNS
 from nas.reward import RewardConfig, TrainingAwareReward
 from nas.search.step_cost import StepCoster
 from nas.study.faults import is_connection_error
@@ -39,6 +41,19 @@ class Deployment:
         if self.max_flops is not None and flops > self.max_flops:
             return f"{flops / 1e6:.1f}M FLOPs above max_flops {self.max_flops / 1e6:.1f}M"
         return None
+
+
+# What a trial copies from an earlier trial of the same network.
+REUSED_ATTRS = ("accuracy", "balanced_accuracy", "reward", "images_per_s", "device", *STEP_COLUMNS)
+
+
+def trained_before(trial: optuna.Trial, string: str) -> optuna.trial.FrozenTrial | None:
+    """The first complete trial of the study that trained the network ``string``, if any.
+    Every trial of a study trains with its recipe and seed, so its result is this one's."""
+    for other in trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        if other.number != trial.number and other.user_attrs.get("arch") == string:
+            return other
+    return None
 
 
 class Objective:
@@ -106,6 +121,14 @@ class Objective:
         if reason is not None:
             trial.set_user_attr(FAIL_REASON, f"not trained: {reason}")
             raise optuna.TrialPruned(reason)
+        earlier = trained_before(trial, encode(arch))
+        if earlier is not None:  # the same network, the same recipe (the study's): not again
+            for key in REUSED_ATTRS:
+                if key in earlier.user_attrs:
+                    trial.set_user_attr(key, earlier.user_attrs[key])
+            trial.set_user_attr(REUSED_FROM, earlier.number)
+            trial.set_user_attr("seconds", 0.0)
+            return tuple(earlier.values) if self.two_objectives else earlier.values[0]
         trial.set_user_attr("device", str(self.data.device))
         step_cost = None
         if self.step_coster is not None:

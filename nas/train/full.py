@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -166,7 +167,13 @@ def load_state(folder: Path, identity: dict[str, Any]) -> dict[str, Any] | None:
     path = folder / STATE_FILE
     if not path.is_file():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
+        first = (str(error).splitlines() or [type(error).__name__])[0]
+        raise InputError(f"{str(path)!r} is damaged ({first}): remove it to train afresh") from None
+    if not isinstance(state, dict) or "records" not in state:
+        raise InputError(f"{str(path)!r} is not a training checkpoint: remove it to train afresh")
     if state.get("identity") != identity:
         recorded = state.get("identity") or {}
         changed = [k for k in identity if recorded.get(k) != identity[k]]

@@ -23,14 +23,22 @@ from typing import Any
 import torch
 
 from nas.data import DataConfig, load_data, load_test
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError
 from nas.train import checkpoint
-from nas.train.full import EpochRecord, FullTrainConfig, accuracy_at, train_full
-from nas.train.progressive import StageSettings
-from search_spaces import ArchSpec, build_model, encode
+from nas.train.full import (
+    STATE_FILE,
+    EpochRecord,
+    FullTrainConfig,
+    accuracy_at,
+    load_state,
+    train_full,
+)
+from nas.train.progressive import ProgressiveSchedule, StageSettings
+from search_spaces import ArchSpec, build_model, encode, from_dict, to_dict
 
 CURVE_FILE = "curve.csv"
 RESULT_FILE = "result.json"
+RUN_FILE = "run.json"  # the run's settings, which ``resume_run`` reads back
 CURVE_COLUMNS = [field.name for field in dataclasses.fields(EpochRecord)]
 
 log = logging.getLogger(__name__)
@@ -57,6 +65,53 @@ class TrainRun:
             "data": dataclasses.asdict(self.data),
             **self.config.identity(),
         }
+
+    def record(self) -> dict[str, Any]:
+        """run.json: what ``resume_run`` needs to go on with this run."""
+        return {
+            "arch": to_dict(self.arch),
+            "name": self.name,
+            "data": dataclasses.asdict(self.data),
+            "config": dataclasses.asdict(self.config),
+            "device": self.device,
+        }
+
+
+def resume_run(folder: str | Path, device: str | None = None) -> TrainRun:
+    """The run whose checkpoint ``folder`` holds, read back from its run.json, to pass to
+    ``run_training`` (which goes on from the last finished epoch). ``device`` (a resolved
+    name) replaces the recorded one. InputError naming the file when it cannot be read."""
+    path = Path(folder)
+    if not (path / STATE_FILE).is_file() or not (path / RUN_FILE).is_file():
+        raise ConfigError(
+            "resume", str(folder), f"holds no checkpoint ({STATE_FILE} and {RUN_FILE})"
+        )
+    where = path / RUN_FILE
+    try:
+        saved = json.loads(where.read_text())
+        config = dict(saved["config"])
+        config["schedule"] = ProgressiveSchedule(**config["schedule"])
+        return TrainRun(
+            arch=from_dict(saved["arch"]),
+            name=saved["name"],
+            data=DataConfig(**saved["data"]),
+            config=FullTrainConfig(**config),
+            folder=str(folder),
+            device=saved["device"] if device is None else device,
+        )
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        detail = f"lacks {error}" if isinstance(error, KeyError) else " ".join(str(error).split())
+        raise InputError(f"{str(where)!r} is damaged ({detail}): it cannot be resumed") from None
+
+
+def start_run(run: TrainRun) -> None:
+    """Check ``run``'s folder, then record the run in it: a folder holding a checkpoint of a
+    run with other settings (or a damaged one) is refused before anything is written, so the
+    run it holds can still be resumed."""
+    folder = Path(run.folder)
+    load_state(folder, run.identity())  # raises when the checkpoint is another run's
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_atomic(folder / RUN_FILE, json.dumps(run.record(), indent=2) + "\n")
 
 
 @dataclass(frozen=True)
@@ -88,8 +143,10 @@ def run_training(
     on_step: Callable[[StageSettings], None] | None = None,
     on_start: Callable[[int, int], None] | None = None,
 ) -> TrainOutcome:
-    """Train (or resume) ``run`` and return its curve and test accuracy."""
+    """Train (or resume) ``run`` and return its curve and test accuracy. Its folder is
+    checked and run.json written first (``start_run``)."""
     folder = Path(run.folder)
+    start_run(run)
     data = load_data(run.data, run.device)
     log.info(
         f"{run.name}: {data.train_images.shape[0]:,} training and {data.val_images.shape[0]:,} "

@@ -141,3 +141,32 @@ def test_workers_opening_a_study_together_draw_different_candidates(tmp_path):
         study, optuna.trial.create_trial(state=optuna.trial.TrialState.RUNNING), "x",
         optuna.distributions.FloatDistribution(0, 1),
     ) == first[0]  # fmt: skip
+
+
+def test_a_network_already_trained_in_the_study_is_not_trained_again(tmp_path, monkeypatch):
+    import nas.search.objective
+
+    one_network = MnasSpace(
+        B0,
+        ops=("mbconv",),
+        kernels=(3,),
+        expansions=(6,),
+        se_ratios=(0.25,),
+        skips=(True,),
+        filter_multipliers=(1.0,),
+        layer_deltas=(0,),
+    )
+    real_train = nas.search.objective.train_arch
+    calls = []
+    monkeypatch.setattr(
+        nas.search.objective,
+        "train_arch",
+        lambda *args, **kwargs: calls.append(1) or real_train(*args, **kwargs),
+    )
+    study = run_search(tiny(tmp_path, space=one_network, sampler="random", trials=3))
+    frame = results.trials_frame(study)
+    assert len(calls) == 1 and (frame["state"] == "COMPLETE").sum() == 3
+    assert list(frame["reused_from"].fillna(-1)) == [-1, 0, 0]
+    assert frame["accuracy"].nunique() == 1 and list(frame["seconds"])[1:] == [0.0, 0.0]
+    loaded = results.load(tmp_path / "synthetic-random" / "trials.csv")
+    assert list(loaded["reused_from"].fillna(-1)) == [-1, 0, 0]

@@ -18,7 +18,7 @@ from nas.data import DataConfig
 from nas.train import ProgressiveSchedule
 from nas.train.checkpoint import load
 from nas.train.full import FullTrainConfig
-from nas.train.run import CURVE_COLUMNS, TrainRun, run_training
+from nas.train.run import CURVE_COLUMNS, RUN_FILE, TrainRun, resume_run, run_training
 from search_spaces import decode
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -89,6 +89,40 @@ def test_a_folder_of_another_run_is_refused(tmp_path):
     run_training(small_run(tmp_path, epochs=4))
     with pytest.raises(ValueError, match="holds a run made with other settings"):
         run_training(small_run(tmp_path, epochs=4, max_mixup=0.4))
+
+
+def test_a_refused_run_writes_nothing_and_python_resumes_the_run_it_found(tmp_path):
+    def killed(record):
+        if record.epoch == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_training(small_run(tmp_path, epochs=4), on_epoch=killed)
+    recorded = (tmp_path / RUN_FILE).read_text()
+    with pytest.raises(ValueError, match="holds a run made with other settings"):
+        run_training(small_run(tmp_path, epochs=4, max_mixup=0.4))
+    assert (tmp_path / RUN_FILE).read_text() == recorded  # run.json is the first run's still
+    seen = []
+    resumed = run_training(resume_run(tmp_path), on_epoch=seen.append)
+    assert [r.epoch for r in seen] == [3, 4] and len(resumed.records) == 4
+
+
+@pytest.mark.parametrize("damaged", ["state.pt", RUN_FILE])
+def test_a_damaged_checkpoint_is_one_line_naming_the_file(tmp_path, capsys, damaged):
+    def killed(record):
+        if record.epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_training(small_run(tmp_path, epochs=4), on_epoch=killed)
+    path = tmp_path / damaged
+    if damaged == RUN_FILE:
+        path.write_text(json.dumps({"name": "small"}))  # the config is gone
+    else:
+        path.write_bytes(path.read_bytes()[:100])  # truncated mid-write by another program
+    assert run(lambda argv: main(argv), PROG, ["--resume", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err and "damaged" in err, err
 
 
 def test_the_command_resumes_a_process_killed_mid_run(tmp_path, spawn):
