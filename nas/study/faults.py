@@ -29,6 +29,32 @@ class StorageLost(JobFailed):
     """The storage stayed unreachable through every retry; the message says how to resume."""
 
 
+class StorageUnwritable(JobFailed):
+    """The storage could not be written (a full disk, a read-only file); the message names the
+    storage and the cause, and says how to resume."""
+
+
+def os_error_in(error: BaseException | None) -> OSError | None:
+    """The first OSError in ``error``'s chain (itself, its cause, its context) that is not a
+    lost connection: Optuna reports a failed journal write as ``AssertionError: Should not
+    reach.`` with the OSError as its context."""
+    while error is not None:
+        if isinstance(error, OSError) and not is_connection_error(error):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def unwritable(error: OSError, where: str) -> StorageUnwritable:
+    """The one-line error for a storage ``where`` that ``error`` stopped writing."""
+    cause = error.strerror or " ".join(str(error).split()) or type(error).__name__
+    name = f" ({error.filename})" if error.filename else ""
+    return StorageUnwritable(
+        f"the study's storage {where}{name} cannot be written: {cause}; finished trials are "
+        "kept: free the space (or fix the file) and run the same command again to resume"
+    )
+
+
 def is_connection_error(error: BaseException) -> bool:
     """Whether ``error`` (or what caused it) says the storage could not be reached."""
     while error is not None:

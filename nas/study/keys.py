@@ -16,6 +16,7 @@ RETRY_OF = "retry_of"  # the number of the trial whose parameters this one retri
 RETRIES = "retries"  # how many times in a row those parameters lost their worker
 LABEL = "label"  # the name of an enqueued point (a grid point, a family member)
 REFERENCE = "reference"  # the name of the reference architecture in its trial
+RESULT = "result"  # the values a trial's objective returned, recorded just before it ends
 
 
 def counts_as_finished(trial: optuna.trial.FrozenTrial) -> bool:

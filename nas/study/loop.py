@@ -21,8 +21,8 @@ import optuna
 from optuna.trial import TrialState
 
 from nas.errors import InputError
-from nas.study.faults import with_backoff
-from nas.study.keys import SURPLUS, counts_as_finished
+from nas.study.faults import os_error_in, unwritable, with_backoff
+from nas.study.keys import RESULT, SURPLUS, counts_as_finished
 from nas.study.storage import mask_url, recover_stale_trials
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,11 @@ class WithinTotal:
         if claims >= self.total:
             trial.set_user_attr(SURPLUS, True)
             raise optuna.TrialPruned("the study already has its total")
-        return self.objective(trial)
+        values = self.objective(trial)
+        # Written before the trial's end: should that last record be torn (a full disk, a kill
+        # mid-write), the trial is completed from it rather than trained again.
+        trial.set_user_attr(RESULT, list(values) if isinstance(values, tuple) else [values])
+        return values
 
 
 def run_to_total(
@@ -99,13 +103,19 @@ def run_to_total(
         if not waiting and finished + running >= settings.total:
             time.sleep(poll)  # the last trials run elsewhere; if their worker dies, retry them
             return True
-        study.optimize(
-            within,
-            n_trials=1,
-            catch=(Exception,),
-            callbacks=list(callbacks),
-            gc_after_trial=settings.collect_garbage,
-        )
+        try:
+            study.optimize(
+                within,
+                n_trials=1,
+                catch=(Exception,),
+                callbacks=list(callbacks),
+                gc_after_trial=settings.collect_garbage,
+            )
+        except Exception as error:
+            failed_write = os_error_in(error)
+            if failed_write is None:
+                raise
+            raise unwritable(failed_write, repr(mask_url(settings.where))) from error
         if _stop.is_set():  # an interrupt that came out of a trial as another error
             raise KeyboardInterrupt
         return True

@@ -9,6 +9,7 @@ keeps passwords out of messages, and recovers trials left running by a killed pr
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 import re
 import socket
@@ -27,12 +28,15 @@ from nas.study.keys import (
     HEARTBEAT,
     LABEL,
     REFERENCE,
+    RESULT,
     RETRIES,
     RETRY_OF,
     SURPLUS,
     WORKER,
     process_start_time,
 )
+
+log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30
 MAX_RETRIES = 3
@@ -172,14 +176,22 @@ def recover_stale_trials(
     # Our retries, and those Optuna's RDB heartbeat callback enqueued.
     retried = {t.user_attrs.get(RETRY_OF) for t in trials}
     retried |= {t.system_attrs.get("failed_trial") for t in trials}
-    recovered = []
+    recovered: list[int] = []
+    completed: list[int] = []
     for trial in trials:
         if trial.user_attrs.get(SURPLUS):
             continue
         if trial.state == TrialState.RUNNING:
             if not is_stale(trial, grace, now):
                 continue
+            result = trial.user_attrs.get(RESULT)
             try:
+                if result is not None:  # it ended; the record saying so was lost
+                    study._storage.set_trial_state_values(
+                        trial._trial_id, TrialState.COMPLETE, values=result
+                    )
+                    completed.append(trial.number)
+                    continue
                 study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
             except optuna.exceptions.UpdateFinishedTrialError:
                 continue  # it finished, or another worker got there first
@@ -204,4 +216,9 @@ def recover_stale_trials(
             continue
         study.enqueue_trial(trial.params, user_attrs=attrs, skip_if_exists=False)
         recovered.append(trial.number)
+    if completed:
+        log.warning(
+            f"trials {completed} had finished before their last record was lost (a full disk, "
+            "a kill mid-write): completed from the results they recorded, not trained again"
+        )
     return recovered
