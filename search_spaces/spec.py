@@ -44,6 +44,8 @@ OPS_WITH_EXPANSION: frozenset[str] = frozenset({"mbconv", "fused_mbconv"})
 # The ops of the MnasNet space (an identity layer is not one of its choices).
 MNASNET_OPS: tuple[str, ...] = ("mbconv", "fused_mbconv", "ds", "conv")
 ACTIVATIONS: tuple[str, ...] = ("silu", "relu", "relu6", "hardswish")
+MIN_RESOLUTION, MAX_RESOLUTION = 8, 4096  # the input sizes an architecture may have
+RESOLUTION_RULE = f"must be an integer from {MIN_RESOLUTION} to {MAX_RESOLUTION}"
 KERNELS: tuple[int, ...] = (1, 3, 5, 7, 9)
 STRIDES: tuple[int, ...] = (1, 2)
 STEM_STRIDES: tuple[int, ...] = (1, 2)
@@ -183,11 +185,11 @@ class ArchSpec:
             f"must be one of {', '.join(ACTIVATIONS)}",
         )
         _require(
-            _is_int(self.resolution) and 8 <= self.resolution <= 4096,
+            _is_int(self.resolution) and MIN_RESOLUTION <= self.resolution <= MAX_RESOLUTION,
             own,
             "resolution",
             self.resolution,
-            "must be an integer from 8 to 4096",
+            RESOLUTION_RULE,
         )
         _require(
             self.stem_stride in STEM_STRIDES and _is_int(self.stem_stride),

@@ -9,7 +9,9 @@ import pandas as pd
 import baselines
 from nas.archs import resolve_arch
 from nas.cost.measure import flops, fvcore_flops, latency, params
+from nas.errors import ConfigError
 from search_spaces import build_model, encode
+from search_spaces.spec import MAX_RESOLUTION, MIN_RESOLUTION, RESOLUTION_RULE
 
 REFERENCES = ("efficientnet_b0", "mobilenet_v2", "mnasnet_a1")
 
@@ -24,6 +26,10 @@ def cost_table(
     threads: int = 1,
 ) -> pd.DataFrame:
     """One row per architecture: resolution, params, FLOPs, and (optionally) fvcore and latency."""
+    if resolution is not None and not (
+        isinstance(resolution, int) and MIN_RESOLUTION <= resolution <= MAX_RESOLUTION
+    ):
+        raise ConfigError("resolution", resolution, RESOLUTION_RULE)
     rows = []
     for name in names:
         arch = resolve_arch(name)

@@ -66,15 +66,20 @@ def download_file(url: str, dest: Path, md5: str | None = None) -> None:
     Content-Length, or with the wrong MD5, leaves nothing behind."""
     if dest.is_file():
         return
+    created = new_folders(dest.parent)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + f".{os.getpid()}.part")
+    done = False
     try:
         with open(part, "wb") as out:
             actual = _fetch(url, out)
         _check_md5(url, actual, md5)
         os.replace(part, dest)
+        done = True
     finally:
         part.unlink(missing_ok=True)
+        if not done:
+            remove_folders(created)
 
 
 def _check_md5(url: str, actual: str, expected: str | None) -> None:
@@ -84,9 +89,18 @@ def _check_md5(url: str, actual: str, expected: str | None) -> None:
         )
 
 
-def _new_folders(folder: Path) -> list[Path]:
+def new_folders(folder: Path) -> list[Path]:
     """``folder`` and its ancestors that do not exist yet, deepest first."""
     return [p for p in (folder, *folder.parents) if not p.exists()]
+
+
+def remove_folders(created: list[Path]) -> None:
+    """Remove the folders ``new_folders`` listed (deepest first), each only while empty."""
+    for path in created:
+        try:
+            path.rmdir()
+        except OSError:
+            break
 
 
 def download_tree(
@@ -101,7 +115,7 @@ def download_tree(
     when the archive is not a tar.gz holding ``folder/``. A ``root/folder`` that appears
     meanwhile (another process) is kept."""
     target = root / folder
-    created = _new_folders(root)
+    created = new_folders(root)
     root.mkdir(parents=True, exist_ok=True)
     handle, archive_name = tempfile.mkstemp(dir=root, prefix=f".{folder}.", suffix=".tar.gz.part")
     archive = Path(archive_name)
@@ -129,11 +143,7 @@ def download_tree(
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         if not done:
-            for path in created:
-                try:
-                    path.rmdir()
-                except OSError:
-                    break
+            remove_folders(created)
 
 
 def _extract(archive: Path, into: Path, folder: str, url: str) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from nas.data._util import one_line
-from nas.data.download import cache_dir, download_file
+from nas.data.download import cache_dir, download_file, new_folders, remove_folders
 from nas.data.splits import Splits, hold_out
 from nas.errors import InputError, MissingFile
 
@@ -83,12 +83,17 @@ def _training_files(config: DataConfig) -> list[Path]:
         return files
     reason = "download=False"
     if config.download:
+        created = new_folders(target)  # a data folder that did not exist is not left behind
         try:
             for stem in FASHION_FILES:
                 download_file(FASHION_URL + stem + ".gz", target / (stem + ".gz"))
             return [target / (stem + ".gz") for stem in FASHION_FILES]
         except OSError as error:
             reason = f"download failed: {one_line(error)}"
+            if created:
+                for stem in FASHION_FILES:
+                    (target / (stem + ".gz")).unlink(missing_ok=True)
+                remove_folders(created)
     raise MissingFile(
         "Fashion-MNIST training files (train-images-idx3-ubyte, train-labels-idx1-ubyte, "
         f".gz or not) not found in {' or '.join(map(str, searched))} ({reason}); install "

@@ -41,6 +41,7 @@ TABLE_COLUMNS = [TABLE_KEY, TRUE_ACCURACY]
 # A trial whose network an earlier trial of the study already trained: that trial's number. The
 # column is present only in studies where it happened.
 REUSED_FROM = "reused_from"
+TRIAL_NUMBERS = ["retry_of", REUSED_FROM]  # columns that hold another trial's number
 BALANCED = "balanced_accuracy"  # absent from studies made before 2026-12-05
 NUMERIC = ["flops", "params", "accuracy", "balanced_accuracy", "reward", "seconds", "images_per_s"]
 REASON = FAIL_REASON
@@ -86,7 +87,11 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     steps += TABLE_COLUMNS if table_columns else []
     steps += [REUSED_FROM] if reused else []
     columns = COLUMNS + steps + sorted(choices, key=_choice_order) + [REASON]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns)
+    for column in TRIAL_NUMBERS:  # trial numbers, blank where none: 2, not 2.0
+        if column in frame.columns:
+            frame[column] = frame[column].astype("Int64")
+    return frame
 
 
 def load(path: str | os.PathLike) -> pd.DataFrame:
@@ -111,10 +116,12 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError(
             f"{str(path)!r} is not a trials.csv: missing column(s) {', '.join(missing)}"
         )
-    extra = [c for c in [*STEP_COLUMNS, TRUE_ACCURACY, REUSED_FROM] if c in frame.columns]
+    extra = [c for c in [*STEP_COLUMNS, TRUE_ACCURACY, *TRIAL_NUMBERS] if c in frame.columns]
     for column in NUMERIC + ["number"] + extra:
         try:
             frame[column] = pd.to_numeric(frame[column])
+            if column in TRIAL_NUMBERS:
+                frame[column] = frame[column].astype("Int64")
         except (TypeError, ValueError):
             raise InputError(f"{str(path)!r}: column {column!r} holds non-numbers") from None
     for column in ("reference", REASON):

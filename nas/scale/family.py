@@ -13,12 +13,14 @@ import pandas as pd
 
 import baselines
 from nas import cost
+from nas.errors import ConfigError
 from nas.scale.config import ScaleConfig
 from nas.scale.stages import run_stage, stage_frame
 from nas.scale.trainer import ProxyTrainer
 from nas.study.keys import LABEL
 from nas.study.progress import ProgressFactory, Silent
 from search_spaces import ArchSpec, build_model, encode, to_dict
+from search_spaces.errors import SpecError
 from search_spaces.rules import FamilyMember, flops_factor, formula_family
 
 Coefficients = tuple[float, float, float]
@@ -105,7 +107,17 @@ def family_tables(
     members = [("formula", m) for m in formula]
     if config.official:
         members += [("official", m) for m in baselines.official_family() if m.phi in config.phis]
-    rows = [member_row(m, base, source, config, coefficients) for source, m in members]
+    rows = []
+    for source, member in members:
+        try:
+            rows.append(member_row(member, base, source, config, coefficients))
+        except SpecError as error:  # say which setting made the network impossible
+            raise ConfigError(
+                None,
+                None,
+                f"{{phis}} reaches phi {member.phi:g}, which scales the network past what one "
+                f"can be ({error}): give smaller values",
+            ) from None
     frame = pd.DataFrame(rows)
     if trainer is not None:
         labels = [f"{row['source']}:{row['model']}" for row in rows]

@@ -104,14 +104,15 @@ def resume_run(folder: str | Path, device: str | None = None) -> TrainRun:
         raise InputError(f"{str(where)!r} is damaged ({detail}): it cannot be resumed") from None
 
 
-def start_run(run: TrainRun) -> None:
+def start_run(run: TrainRun) -> list[EpochRecord]:
     """Check ``run``'s folder, then record the run in it: a folder holding a checkpoint of a
     run with other settings (or a damaged one) is refused before anything is written, so the
-    run it holds can still be resumed."""
+    run it holds can still be resumed. Returns the epochs its checkpoint has finished."""
     folder = Path(run.folder)
-    load_state(folder, run.identity())  # raises when the checkpoint is another run's
+    state = load_state(folder, run.identity())  # raises when the checkpoint is another run's
     folder.mkdir(parents=True, exist_ok=True)
     _write_atomic(folder / RUN_FILE, json.dumps(run.record(), indent=2) + "\n")
+    return [] if state is None else [EpochRecord(**row) for row in state["records"]]
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def run_training(
     """Train (or resume) ``run`` and return its curve and test accuracy. Its folder is
     checked and run.json written first (``start_run``)."""
     folder = Path(run.folder)
-    start_run(run)
+    finished = start_run(run)
     data = load_data(run.data, run.device)
     log.info(
         f"{run.name}: {data.train_images.shape[0]:,} training and {data.val_images.shape[0]:,} "
@@ -169,7 +170,7 @@ def run_training(
         if on_epoch is not None:
             on_epoch(record)
 
-    records_so_far: list[EpochRecord] = []
+    records_so_far: list[EpochRecord] = finished  # curve.csv keeps them while it goes on
     records = train_full(
         model, data, run.config, folder, run.identity(), written, on_step, on_start
     )

@@ -75,3 +75,17 @@ def test_every_command_takes_debug(capsys, name):
     with pytest.raises(SystemExit) as leaving:
         module.command(["--help"])
     assert leaving.value.code == 0 and "--debug" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("name", "argv", "line"),
+    [
+        ("scale", ["--phis", "1-1000", "--dry-run"], "--phis reaches phi 21, which scales"),
+        ("cost", ["--resolution", "5", "--no-fvcore", "--no-latency"], "--resolution=5 is invalid"),
+    ],
+)
+def test_a_value_that_makes_an_impossible_network_names_the_flag(capsys, name, argv, line):
+    module = importlib.import_module(COMMANDS[name][0])
+    assert module.command(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and line in err

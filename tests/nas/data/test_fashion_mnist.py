@@ -100,3 +100,18 @@ def test_fashion_mnist_downloads_into_the_cache(tmp_path, cache_home, monkeypatc
         "train-images-idx3-ubyte.gz",
         "train-labels-idx1-ubyte.gz",
     ]
+
+
+def test_a_data_dir_that_did_not_exist_is_not_left_behind_by_a_failed_download(
+    tmp_path, monkeypatch
+):
+    """The first file downloads, the second is missing on the server: the named data folder
+    (and its new parent) are removed again, with what was fetched into them."""
+    server = tmp_path / "server"
+    server.mkdir()
+    write_idx(server / "train-images-idx3-ubyte.gz", np.zeros((20, 28, 28), dtype=np.uint8))
+    monkeypatch.setattr(fashion_mnist, "FASHION_URL", server.as_uri() + "/")
+    wanted = tmp_path / "new" / "fashion"
+    with pytest.raises(FileNotFoundError, match="download failed"):
+        load_data(DataConfig(data_dir=str(wanted), train_subset=None, val_subset=None))
+    assert not (tmp_path / "new").exists()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -392,6 +393,9 @@ def test_a_sigterm_that_comes_out_as_another_error_still_stops_and_is_retried(
     assert len(stopped) == 1 and reason == "worker stopped mid-trial; parameters retried"
     retry = frame[frame["retry_of"] == stopped.iloc[0]["number"]]
     assert len(retry) == 1 and retry.iloc[0]["state"] == "COMPLETE"
+    with (tiny_config(tmp_path).folder / "trials.csv").open(newline="") as stream:
+        cells = {row["retry_of"] for row in csv.DictReader(stream)}
+    assert cells == {"", str(stopped.iloc[0]["number"])}  # a trial number, not 1.0
 
 
 def test_failure_before_training_is_recorded_and_counted(tmp_path, monkeypatch):

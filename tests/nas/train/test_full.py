@@ -103,8 +103,12 @@ def test_a_refused_run_writes_nothing_and_python_resumes_the_run_it_found(tmp_pa
         run_training(small_run(tmp_path, epochs=4, max_mixup=0.4))
     assert (tmp_path / RUN_FILE).read_text() == recorded  # run.json is the first run's still
     seen = []
-    resumed = run_training(resume_run(tmp_path), on_epoch=seen.append)
-    assert [r.epoch for r in seen] == [3, 4] and len(resumed.records) == 4
+
+    def curve_so_far(record):  # while the resumed run goes on, curve.csv keeps epochs 1-2
+        seen.append(list(pd.read_csv(tmp_path / "curve.csv")["epoch"]))
+
+    resumed = run_training(resume_run(tmp_path), on_epoch=curve_so_far)
+    assert seen == [[1, 2, 3], [1, 2, 3, 4]] and len(resumed.records) == 4
 
 
 @pytest.mark.parametrize("damaged", ["state.pt", RUN_FILE])
