@@ -17,6 +17,12 @@ _REGISTRY: dict[str, ArchSpec] = {
     "mnasnet_a1": MNASNET_A1,
 }
 DEFAULT_DROPOUT = 0.2
+# The reference a search space is built around unless told otherwise, and the shape networks
+# are priced at (ImageNet's, as EfficientNet priced its): every module reads them from here.
+DEFAULT_REFERENCE = "efficientnet_b0"
+DEPLOYMENT_RESOLUTION = 224
+DEPLOYMENT_CHANNELS = 3
+DEPLOYMENT_CLASSES = 1000
 
 
 def names() -> list[str]:
@@ -45,4 +51,13 @@ def official_family() -> tuple[FamilyMember, ...]:
     return EFFICIENTNET_FAMILY
 
 
-__all__ = ["dropout", "get", "names", "official_family"]
+__all__ = [
+    "DEFAULT_REFERENCE",
+    "DEPLOYMENT_CHANNELS",
+    "DEPLOYMENT_CLASSES",
+    "DEPLOYMENT_RESOLUTION",
+    "dropout",
+    "get",
+    "names",
+    "official_family",
+]

@@ -35,6 +35,18 @@ class RewardConfig:
     def __call__(self, accuracy: float, flops: float) -> float:
         return reward(accuracy, flops, self.target_flops, self.alpha, self.beta)
 
+    @classmethod
+    def soft(
+        cls,
+        target_flops: float = DEFAULT_TARGET_FLOPS,
+        w: float = DEFAULT_W,
+        alpha: float | None = None,
+        beta: float | None = None,
+    ) -> RewardConfig:
+        """EfficientNet's soft constraint, ``w`` on both sides of T, unless ``alpha`` and
+        ``beta`` say otherwise: the one place the rule lives."""
+        return cls(target_flops, w if alpha is None else alpha, w if beta is None else beta)
+
 
 def reward(
     accuracy: float,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import baselines
 from nas.cli.common import Parser, run
 from nas.cost.table import REFERENCES, cost_table
 
@@ -32,7 +33,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
         default=None,
         help="input size in pixels (default: each architecture's own)",
     )
-    parser.add_argument("--num-classes", type=int, default=1000)
+    parser.add_argument("--num-classes", type=int, default=baselines.DEPLOYMENT_CLASSES)
     parser.add_argument("--in-channels", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for latency")
     parser.add_argument("--no-fvcore", action="store_true", help="skip the fvcore count")

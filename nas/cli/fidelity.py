@@ -158,7 +158,7 @@ def build_parser(prog: str = PROG) -> Parser:
     group.add_argument(
         "--resolution",
         type=int,
-        default=224,
+        default=baselines.DEPLOYMENT_RESOLUTION,
         help="deployment input size that FLOPs are priced at (3 channels, 1000 classes)",
     )
     add_proxy_arguments(parser)

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+import baselines
 from nas import cost
 from nas.cli.common import Parser, add_proxy_arguments, proxy_from_args, run
 from nas.cli.progress import TrialProgress
@@ -104,7 +105,7 @@ def build_parser(prog: str = PROG) -> Parser:
     )
     parser.add_argument(
         "--baseline",
-        default="efficientnet_b0",
+        default=baselines.DEFAULT_REFERENCE,
         help="a search's best.json, a baseline name or an architecture string",
     )
     group = parser.add_argument_group("scaling")

@@ -107,7 +107,7 @@ def true_rewards(table: str | None, target_flops: float, w: float) -> dict[str, 
     """Every network's true reward: the table's mean accuracy x the FLOPs term the search
     prices (``nas.cost`` at 32 px, 10 classes)."""
     truth = load_table(table)
-    reward = RewardConfig(target_flops, w, w)
+    reward = RewardConfig.soft(target_flops, w)
     rewards = {}
     for key in truth:
         flops = cost.flops(nb_macro.arch(key), nb_macro.RESOLUTION, 3, nb_macro.NUM_CLASSES)

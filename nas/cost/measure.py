@@ -16,12 +16,16 @@ import time
 import torch
 from torch import nn
 
+import baselines
 from nas.errors import InputError
 from nas.logs import quiet
 from nas.runtime import torch_threads as _threads
 from search_spaces.blocks import effective_kernel, squeeze_channels
 from search_spaces.network import STEM_KERNEL, build_model
 from search_spaces.spec import ArchSpec, LayerSpec, layer_plan
+
+CHANNELS = baselines.DEPLOYMENT_CHANNELS  # the deployment shape's, the defaults below
+CLASSES = baselines.DEPLOYMENT_CLASSES
 
 
 def _conv_out(size: int, kernel: int, stride: int) -> int:
@@ -116,13 +120,16 @@ def _tally(arch: ArchSpec, resolution: int, in_channels: int, num_classes: int) 
 
 
 def flops(
-    arch: ArchSpec, resolution: int | None = None, in_channels: int = 3, num_classes: int = 1000
+    arch: ArchSpec,
+    resolution: int | None = None,
+    in_channels: int = CHANNELS,
+    num_classes: int = CLASSES,
 ) -> int:
     """Closed-form multiply-adds at batch 1 from the ArchSpec alone (fvcore's convention)."""
     return _tally(arch, _resolve(arch, resolution), in_channels, num_classes).flops
 
 
-def params(arch: ArchSpec, num_classes: int = 1000, in_channels: int = 3) -> int:
+def params(arch: ArchSpec, num_classes: int = CLASSES, in_channels: int = CHANNELS) -> int:
     """Closed-form parameter count; equal to the built module's exact count."""
     return _tally(arch, _resolve(arch, None), in_channels, num_classes).params
 
@@ -130,8 +137,8 @@ def params(arch: ArchSpec, num_classes: int = 1000, in_channels: int = 3) -> int
 def fvcore_flops(
     arch_or_module: ArchSpec | nn.Module,
     resolution: int | None = None,
-    in_channels: int = 3,
-    num_classes: int = 1000,
+    in_channels: int = CHANNELS,
+    num_classes: int = CLASSES,
 ) -> int:
     """fvcore's count at batch 1, eval mode: the authority the closed form is checked against.
 
@@ -142,7 +149,7 @@ def fvcore_flops(
         size = _resolve(arch_or_module, resolution)
         model = build_model(arch_or_module, num_classes=num_classes, in_channels=in_channels)
     elif isinstance(arch_or_module, nn.Module):
-        size = 224 if resolution is None else resolution
+        size = baselines.DEPLOYMENT_RESOLUTION if resolution is None else resolution
         model = arch_or_module
     else:
         raise InputError(f"expected an ArchSpec or nn.Module, got {type(arch_or_module).__name__}")

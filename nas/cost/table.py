@@ -19,7 +19,7 @@ REFERENCES = ("efficientnet_b0", "mobilenet_v2", "mnasnet_a1")
 def cost_table(
     names: Sequence[str],
     resolution: int | None = None,
-    num_classes: int = 1000,
+    num_classes: int = baselines.DEPLOYMENT_CLASSES,
     in_channels: int = 3,
     with_fvcore: bool = True,
     with_latency: bool = True,

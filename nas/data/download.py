@@ -13,6 +13,7 @@ import urllib.request
 import zlib
 from pathlib import Path
 
+from nas.atomic import replacing
 from nas.data._util import one_line
 from nas.errors import InputError, NASError
 
@@ -67,19 +68,12 @@ def download_file(url: str, dest: Path, md5: str | None = None) -> None:
     if dest.is_file():
         return
     created = new_folders(dest.parent)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + f".{os.getpid()}.part")
-    done = False
     try:
-        with open(part, "wb") as out:
-            actual = _fetch(url, out)
-        _check_md5(url, actual, md5)
-        os.replace(part, dest)
-        done = True
-    finally:
-        part.unlink(missing_ok=True)
-        if not done:
-            remove_folders(created)
+        with replacing(dest) as part, open(part, "wb") as out:
+            _check_md5(url, _fetch(url, out), md5)
+    except BaseException:
+        remove_folders(created)
+        raise
 
 
 def _check_md5(url: str, actual: str, expected: str | None) -> None:

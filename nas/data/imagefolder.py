@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import statistics
 import warnings
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from nas.atomic import replacing
 from nas.data.download import cache_dir
 from nas.data.folder_layout import FolderLayout, find_layout, image_files
 from nas.data.image_decode import decode_files
@@ -73,15 +73,12 @@ def _load_cache(path: Path, count: int) -> dict | None:
 
 
 def _save_cache(path: Path, decoded: dict) -> None:
-    temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(decoded, temporary)
-        os.replace(temporary, path)
+        with replacing(path) as temporary:
+            torch.save(decoded, temporary)
     except OSError as error:
         # stacklevel 4: the warning points at load_data (_decode, load, load_data)
         warnings.warn(f"cannot cache decoded images in {path}: {error}", stacklevel=4)
-        temporary.unlink(missing_ok=True)
 
 
 def _decode(root: Path, items: Items, size: int, policy: str) -> dict:

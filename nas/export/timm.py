@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import baselines
 from nas.errors import InputError
 from search_spaces.blocks import squeeze_channels
 from search_spaces.spec import (
@@ -325,7 +326,7 @@ def from_timm(
     stem_size: int = 32,
     num_features: int = 1280,
     act_layer: Any = "silu",
-    resolution: int = 224,
+    resolution: int = baselines.DEPLOYMENT_RESOLUTION,
     stem_stride: int = 2,
     no_act_stages: Sequence[int] = (),
 ) -> ArchSpec:

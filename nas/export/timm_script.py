@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+import baselines
 from nas.export.network import Network
 from nas.export.timm import (
     TIMM_OUTPUT_STRIDE,
@@ -21,7 +22,7 @@ from search_spaces.spec import ArchSpec, BlockSpec, encode
 
 def timm_snippet(
     arch: ArchSpec,
-    num_classes: int = 1000,
+    num_classes: int = baselines.DEPLOYMENT_CLASSES,
     in_channels: int = 3,
     weights_file: str | None = None,
     image_size: int | None = None,

@@ -19,7 +19,7 @@ from nas.proxy import ProxyConfig
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W, RewardConfig
 from search_spaces import ArchSpec, nb_macro
 
-DEFAULT_REFERENCE = "efficientnet_b0"
+DEFAULT_REFERENCE = baselines.DEFAULT_REFERENCE
 MIN_NETWORKS = 3  # a rank correlation of two networks is +-1 whatever the proxy
 TRUTH_TABLE = "table"  # the proxy judged against NAS-Bench-Macro's table
 FIDELITY_SPACES = ("mnasnet", nb_macro.NAME)
@@ -58,7 +58,7 @@ class FidelityConfig:
     runs: str | None = None  # the run log; None: <out>/runs.csv
     target_flops: float = DEFAULT_TARGET_FLOPS  # T of the reward the ranking by reward uses
     w: float = DEFAULT_W
-    resolution: int = 224  # the deployment input size FLOPs are priced at
+    resolution: int = baselines.DEPLOYMENT_RESOLUTION  # the input size FLOPs are priced at
     pool: int = 400  # random samples the networks are chosen from by FLOPs
     # The space the networks come from: mnasnet (around ``reference``) or nb-macro, whose truth
     # is known: with truth "table" the proxy is ranked against the table, no yardstick trained.
@@ -130,7 +130,7 @@ class FidelityConfig:
 
     @property
     def reward(self) -> RewardConfig:
-        return RewardConfig(target_flops=self.target_flops, alpha=self.w, beta=self.w)
+        return RewardConfig.soft(self.target_flops, self.w)
 
     @property
     def reference_arch(self) -> ArchSpec:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import baselines
 from nas import cost
 from nas.errors import ConfigError, InputError
 from nas.truth import TruthTable
@@ -58,7 +59,7 @@ def choose_networks(
     reference: ArchSpec,
     count: int,
     seed: int = 0,
-    resolution: int = 224,
+    resolution: int = baselines.DEPLOYMENT_RESOLUTION,
     pool: int = 400,
     reference_name: str = "reference",
 ) -> tuple[Network, ...]:

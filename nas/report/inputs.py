@@ -24,8 +24,8 @@ from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W, RewardConfig
 from nas.search import SearchConfig
 from search_spaces import DEFAULT_SPACE
 
-FALLBACK_REFERENCE = "efficientnet_b0"
-DEFAULT_RESOLUTION = 224
+FALLBACK_REFERENCE = baselines.DEFAULT_REFERENCE
+DEFAULT_RESOLUTION = baselines.DEPLOYMENT_RESOLUTION
 SCALING_FILES = ("family.csv", "ablation.csv", "grid.csv")
 SCALING_REQUIRED = {
     "family.csv": ("source", "model", "phi", "params", "flops"),
@@ -135,10 +135,11 @@ def reward_config(
         recorded = SearchConfig.from_record(settings).rewarding
     else:
         recorded = RewardConfig(DEFAULT_TARGET_FLOPS, DEFAULT_W, DEFAULT_W)
-    alpha, beta = (recorded.alpha, recorded.beta) if w is None else (w, w)
     target = recorded.target_flops if target_flops is None else target_flops
     try:
-        return RewardConfig(float(target), float(alpha), float(beta))
+        if w is not None:
+            return RewardConfig.soft(float(target), float(w))
+        return RewardConfig(float(target), recorded.alpha, recorded.beta)
     except (TypeError, ValueError) as error:
         raise InputError(f"the reward's settings are invalid: {error}") from None
 

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from nas.atomic import write_text
 from nas.results.ranking import best_row
 from nas.results.table import NUMERIC, TABLE_COLUMNS
 from search_spaces import decode, to_dict
 
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file and rename it, so no reader sees a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; results are shared like any file
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+write_atomic = write_text  # results' files are written whole or not at all (nas.atomic)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

@@ -28,7 +28,7 @@ class ScaleConfig:
     """What to scale and how; ``proxy`` is the data, training, device and seed every stage
     trains on, and the outputs go to ``folder`` (with the stages' study in ``storage``)."""
 
-    baseline: str = "efficientnet_b0"  # a baseline name, an architecture string or a .json
+    baseline: str = baselines.DEFAULT_REFERENCE  # a baseline name, an arch string or a .json
     coefficients: tuple[float, float, float] | None = None  # None: grid-search them
     official: bool = False  # also the official B1..B7 table, written as b<phi>.json
     phis: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)

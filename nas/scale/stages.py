@@ -14,6 +14,7 @@ from typing import Any
 import optuna
 import pandas as pd
 
+import baselines
 from nas.results.files import JOURNAL_FILE
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W
 from nas.scale.config import ScaleConfig
@@ -33,12 +34,12 @@ def stage_identity(config: ScaleConfig, plan: dict[str, str]) -> dict[str, Any]:
     Scaling studies made before ProxyConfig recorded the search's settings too, always at
     their defaults; they are kept so that those studies still resume."""
     legacy = {
-        "reference": "efficientnet_b0",
+        "reference": baselines.DEFAULT_REFERENCE,
         "sampler": "tpe",
         "target_flops": DEFAULT_TARGET_FLOPS,
         "alpha": DEFAULT_W,
         "beta": DEFAULT_W,
-        "resolution": 224,
+        "resolution": baselines.DEPLOYMENT_RESOLUTION,
         "min_flops": None,
         "max_flops": None,
         "seeding": "common",

@@ -44,9 +44,10 @@ from search_spaces import (
 )
 from search_spaces.spaces import CUSTOM
 
-DEFAULT_REFERENCE = "efficientnet_b0"
-DEPLOYMENT_RESOLUTION = 224  # the deployment shape of spaces around a reference: 224 px, 1000
-DEPLOYMENT_CLASSES = 1000  # classes (ImageNet's, as EfficientNet prices its networks)
+DEFAULT_REFERENCE = baselines.DEFAULT_REFERENCE
+# The deployment shape of spaces around a reference (ImageNet's: 224 px, 1000 classes).
+DEPLOYMENT_RESOLUTION = baselines.DEPLOYMENT_RESOLUTION
+DEPLOYMENT_CLASSES = baselines.DEPLOYMENT_CLASSES
 CUSTOM_REFERENCE = "reference"  # the reference's name in a space built around an unnamed network
 # Multi-objective samplers: the search then maximises accuracy and minimises FLOPs.
 TWO_OBJECTIVE_SAMPLERS = (optuna.samplers.NSGAIISampler, optuna.samplers.NSGAIIISampler)
@@ -197,9 +198,7 @@ class SearchConfig:
         """The reward in effect: the one given, else T, alpha and beta (w for both)."""
         if self.reward is not None:
             return self.reward
-        alpha = self.w if self.alpha is None else self.alpha
-        beta = self.w if self.beta is None else self.beta
-        return RewardConfig(self.target, alpha, beta)
+        return RewardConfig.soft(self.target, self.w, self.alpha, self.beta)
 
     @property
     def training_aware(self) -> TrainingAwareReward | None:

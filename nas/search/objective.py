@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import TrialState
 
+import baselines
 from nas import cost
 from nas.data import ProxyData
 from nas.errors import InputError
@@ -29,9 +30,9 @@ from search_spaces import MnasSpace, encode
 class Deployment:
     """The shape a candidate is priced at: the deployable network, not the proxy's input."""
 
-    resolution: int = 224
-    in_channels: int = 3
-    num_classes: int = 1000
+    resolution: int = baselines.DEPLOYMENT_RESOLUTION
+    in_channels: int = baselines.DEPLOYMENT_CHANNELS
+    num_classes: int = baselines.DEPLOYMENT_CLASSES
     min_flops: float | None = None
     max_flops: float | None = None
 

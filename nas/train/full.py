@@ -9,7 +9,6 @@ number, so a resumed run trains exactly as an uninterrupted one would.
 from __future__ import annotations
 
 import dataclasses
-import os
 import pickle
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nas.atomic import replacing
 from nas.data import ProxyData, augment
 from nas.errors import ConfigError, InputError
 from nas.train.augment import BatchAugment, mixup_loss
@@ -155,10 +155,8 @@ def _set_dropout(model: nn.Module, p: float) -> None:
 
 
 def _save_state(folder: Path, state: dict[str, Any]) -> None:
-    path = folder / STATE_FILE
-    partial = path.with_name(path.name + ".partial")
-    torch.save(state, partial)
-    os.replace(partial, path)
+    with replacing(folder / STATE_FILE) as temporary:
+        torch.save(state, temporary)
 
 
 def load_state(folder: Path, identity: dict[str, Any]) -> dict[str, Any] | None:

@@ -13,7 +13,6 @@ import dataclasses
 import io
 import json
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 
 import torch
 
+from nas.atomic import write_text
 from nas.data import DataConfig, load_data, load_test
 from nas.errors import ConfigError, InputError
 from nas.train import checkpoint
@@ -111,7 +111,7 @@ def start_run(run: TrainRun) -> list[EpochRecord]:
     folder = Path(run.folder)
     state = load_state(folder, run.identity())  # raises when the checkpoint is another run's
     folder.mkdir(parents=True, exist_ok=True)
-    _write_atomic(folder / RUN_FILE, json.dumps(run.record(), indent=2) + "\n")
+    write_text(folder / RUN_FILE, json.dumps(run.record(), indent=2) + "\n")
     return [] if state is None else [EpochRecord(**row) for row in state["records"]]
 
 
@@ -121,12 +121,6 @@ class TrainOutcome:
     test_accuracy: float
     train_seconds: float  # the epochs' training time, evaluation excluded
     folder: Path
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    os.replace(partial, path)
 
 
 def curve_text(records: list[EpochRecord] | tuple[EpochRecord, ...]) -> str:
@@ -165,7 +159,7 @@ def run_training(
     )
 
     def written(record: EpochRecord) -> None:
-        _write_atomic(folder / CURVE_FILE, curve_text(records_so_far + [record]))
+        write_text(folder / CURVE_FILE, curve_text(records_so_far + [record]))
         records_so_far.append(record)
         if on_epoch is not None:
             on_epoch(record)
@@ -174,7 +168,7 @@ def run_training(
     records = train_full(
         model, data, run.config, folder, run.identity(), written, on_step, on_start
     )
-    _write_atomic(folder / CURVE_FILE, curve_text(records))
+    write_text(folder / CURVE_FILE, curve_text(records))
     test_images, test_labels = load_test(run.data, data)  # read once, at the end
     test = accuracy_at(model, test_images, test_labels, data, run.config.final_size)
     seconds = sum(record.seconds for record in records)
@@ -192,7 +186,7 @@ def run_training(
         "device": str(data.device),
         "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    _write_atomic(folder / RESULT_FILE, json.dumps(result, indent=2) + "\n")
+    write_text(folder / RESULT_FILE, json.dumps(result, indent=2) + "\n")
     info = checkpoint.CheckpointInfo(
         arch=run.arch,
         num_classes=data.num_classes,
