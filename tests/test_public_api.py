@@ -104,3 +104,21 @@ def test_every_module_is_small_and_says_its_job():
         if path.name == "__main__.py":
             continue
         assert text.startswith('"""') and len(text.split("\n", 1)[0]) > 10, path
+
+
+def test_nas_lists_its_public_names_alike_everywhere():
+    """nas/__init__.py names each public object three times (for type checkers, for the lazy
+    loader, in __all__): they must agree."""
+    import ast
+
+    import nas
+
+    tree = ast.parse((ROOT / "nas" / "__init__.py").read_text())
+    checked = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+        for statement in node.body
+        for alias in statement.names
+    }
+    assert set(nas.__all__) == set(nas._PUBLIC) == checked
