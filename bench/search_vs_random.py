@@ -38,18 +38,12 @@ study resumed with another ``--jobs`` goes on with slightly different numerics.
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
-import fcntl
 import functools
-import io
 import json
-import logging
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -57,12 +51,14 @@ import pandas as pd
 
 import baselines
 from nas import cost, results
-from nas.cli.common import add_proxy_arguments, proxy_from_args, stderr_messages
+from nas.cli.common import add_proxy_arguments, proxy_from_args, run, stderr_messages
 from nas.cli.progress import TrialProgress
 from nas.data import DataConfig, load_data
 from nas.proxy import ProxyConfig, resolve_device
 from nas.runtime import torch_threads
 from nas.search import SAMPLERS, SearchConfig, run_search
+from nas.study.jobs import run_jobs
+from nas.study.runlog import RunLog
 from nas.study.workers import cores
 from nas.train import TrainConfig, train_arch
 from search_spaces import ArchSpec, decode, encode
@@ -251,36 +247,20 @@ def describe(plan: Plan) -> str:
 # --- the run log ------------------------------------------------------------------------------
 
 
+def run_log(path: str) -> RunLog:
+    """The bench's run log (the study engine's format): one row per retrain and yardstick seed."""
+    key = ("sampler", "seed", "yardstick_seed", "recipe")
+    return RunLog(path, LOG_COLUMNS, key, kind="search_vs_random run log", field="runs")
+
+
 def read_log(path: str | None) -> list[dict[str, str]]:
     """The rows an earlier bench logged to ``path`` (none when it is missing or empty)."""
-    if not path or not Path(path).exists() or Path(path).stat().st_size == 0:
-        return []
-    with open(path, newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames != LOG_COLUMNS:
-            raise SystemExit(
-                f"--runs {path}: columns {', '.join(reader.fieldnames or [])} are not those of "
-                f"this bench's log ({', '.join(LOG_COLUMNS)}); give another file"
-            )
-        return list(reader)
+    return run_log(path).rows() if path else []
 
 
 def append_log(path: str, row: dict[str, Any]) -> None:
-    """Append one row (the header first, if the file is new or empty), under a lock, so that
-    runs in several processes can log at once."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", newline="") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, LOG_COLUMNS, lineterminator="\n")
-            if handle.tell() == 0:
-                writer.writeheader()
-            writer.writerow({column: row.get(column, "") for column in LOG_COLUMNS})
-            handle.write(buffer.getvalue())
-            handle.flush()
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """Append one row, under the log's lock: runs in several processes log at once."""
+    run_log(path).append(row)
 
 
 def find_run(
@@ -443,15 +423,6 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
-def _init_worker() -> None:
-    logger = logging.getLogger("nas")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
-
-
 def run_all(plan: Plan, jobs: int) -> tuple[list[str], int]:
     """Every task, in this process or ``jobs`` processes; (failures, retrains trained)."""
     tasks: list[tuple[str, int] | None] = [None, *plan.runs]
@@ -463,23 +434,12 @@ def run_all(plan: Plan, jobs: int) -> tuple[list[str], int]:
         failed.append(f"{name}: {type(error).__name__}: {error}")
         say(f"failed: {failed[-1]}")
 
-    if jobs == 1:
-        for task in tasks:
-            try:
-                trained += do_task(plan, task)
-            except Exception as error:  # one run's failure must not lose the others
-                failure(task, error)
-        return failed, trained
-    pool = ProcessPoolExecutor(jobs, get_context("spawn"), initializer=_init_worker)
-    try:
-        futures = {pool.submit(do_task, plan, task): task for task in tasks}
-        for future in as_completed(futures):
-            try:
-                trained += future.result()
-            except Exception as error:
-                failure(futures[future], error)
-    finally:
-        pool.shutdown(cancel_futures=True)
+    def done(task: tuple[str, int] | None, retrained: int) -> None:
+        nonlocal trained
+        trained += retrained
+
+    # The study engine's pool: one way to run N processes and record a failure.
+    run_jobs(functools.partial(do_task, plan), tasks, jobs, done, failure, threads=plan.threads)
     return failed, trained
 
 
@@ -759,5 +719,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # errors as one line, as the commands show them
+    sys.exit(run(main, "bench/search_vs_random.py"))

@@ -10,7 +10,6 @@ the FLOPs term the search priced, and placed among all 6,561 networks by it.
 
 from __future__ import annotations
 
-import csv
 import functools
 import json
 import logging
@@ -30,7 +29,7 @@ from nas.compare.config import (
     CompareConfig,
     noise_label,
 )
-from nas.errors import ConfigError, JobFailed
+from nas.errors import JobFailed
 from nas.proxy import ProxyConfig
 from nas.reward import RewardConfig
 from nas.search.config import SearchConfig
@@ -39,6 +38,7 @@ from nas.search.table_objective import table_objective
 from nas.study.jobs import run_jobs
 from nas.study.loop import LoopSettings, optuna_verbosity, run_to_total
 from nas.study.progress import ProgressFactory, Silent
+from nas.study.runlog import RunLog
 from nas.truth import load_table
 from search_spaces import nb_macro
 
@@ -180,35 +180,6 @@ def _anytime(frame, rewards: dict[str, float]) -> list[float]:
     return curve
 
 
-class RunLog:
-    """runs.csv: one row per finished repetition, read once, appended to as repetitions end."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def load(self) -> list[dict[str, str]]:
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            return []
-        with self.path.open(newline="") as stream:
-            reader = csv.DictReader(stream)
-            if reader.fieldnames != LOG_COLUMNS:
-                raise ConfigError(
-                    "out",
-                    str(self.path.parent),
-                    f"its {RUNS_FILE} is not a sampler benchmark's run log: give another folder",
-                )
-            return list(reader)
-
-    def append(self, row: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        new = not self.path.exists() or self.path.stat().st_size == 0
-        with self.path.open("a", newline="") as stream:
-            writer = csv.DictWriter(stream, LOG_COLUMNS, lineterminator="\n")
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-
-
 def tasks(config: CompareConfig) -> list[Task]:
     """Every repetition, seed by seed so that a stopped benchmark has whole pairs."""
     return [
@@ -225,8 +196,14 @@ def run_repetitions(
 ) -> list[dict[str, str]]:
     """Run every repetition the run log lacks; return the log's rows of this config's tasks."""
     load_table(config.table)  # a bad table fails here, once
-    run_log = RunLog(config.folder / RUNS_FILE)
-    logged = {tuple(row[c] for c in KEY_COLUMNS): row for row in run_log.load()}
+    run_log = RunLog(
+        config.folder / RUNS_FILE,
+        LOG_COLUMNS,
+        KEY_COLUMNS,
+        kind="sampler benchmark's run log",
+        field="out",
+    )
+    logged = run_log.load()
     planned = tasks(config)
     todo = [task for task in planned if task.key not in logged]
     log.info(

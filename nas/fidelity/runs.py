@@ -10,7 +10,6 @@ sizes), the training settings and the kind of device (CUDA trains in bf16).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import logging
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from nas.data import DataConfig
 from nas.errors import ConfigError, InputError
+from nas.study.runlog import RunLog as StudyRunLog
 from nas.train import TrainConfig
 from search_spaces import ArchSpec, encode
 
@@ -113,64 +113,55 @@ class Logged:
 
 
 class RunLog:
-    """The CSV of finished runs at ``path``: read once, appended to as runs finish."""
+    """The check's runs in the study engine's run log (``nas.study.runlog``) at ``path``: read
+    once, appended to as runs finish."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._log = StudyRunLog(
+            self.path,
+            LOG_COLUMNS,
+            LOG_COLUMNS[:4],
+            older=[OLD_LOG_COLUMNS],
+            kind="fidelity run log",
+            field="runs",
+        )
 
     def load(self) -> dict[Key, Logged]:
         """The runs an earlier check logged (none for a missing or empty file); ConfigError
-        naming the file when its columns are not a run log's."""
-        if not self.path.exists() or self.path.stat().st_size == 0:
-            return {}
-        if self.path.is_dir():
-            raise ConfigError("runs", str(self.path), "is a folder: give a CSV file")
-        with self.path.open(newline="") as stream:
-            reader = csv.reader(stream)
-            header = next(reader, [])
-            if header not in (LOG_COLUMNS, OLD_LOG_COLUMNS):
-                raise ConfigError(
-                    "runs",
-                    str(self.path),
-                    f"its columns ({', '.join(header)}) are not those of a fidelity run log "
-                    f"({', '.join(LOG_COLUMNS)}); give another file",
+        naming the file (setting ``runs``) when it is not a run log."""
+        found = {}
+        for line, row in enumerate(self._log.rows(), start=2):
+            try:
+                scores = json.loads(row["scores"]) if row["scores"] else {}
+                if not isinstance(scores, dict):
+                    raise ValueError
+                key = (row["budget"], int(row["seed"]), row["string"], row["recipe"])
+                found[key] = Logged(
+                    float(row["accuracy"]),
+                    float(row["seconds"]),
+                    {name: float(value) for name, value in scores.items()},
                 )
-            found = {}
-            for line, row in enumerate(reader, start=2):
-                if not row:
-                    continue
-                try:
-                    budget, seed, string, how, accuracy, seconds, _device, *more = row
-                    scores = json.loads(more[0]) if more and more[0] else {}
-                    if len(more) > 1 or not isinstance(scores, dict):
-                        raise ValueError
-                    found[budget, int(seed), string, how] = Logged(
-                        float(accuracy), float(seconds), {k: float(v) for k, v in scores.items()}
-                    )
-                except ValueError:
-                    raise ConfigError(
-                        "runs", str(self.path), f"line {line} is not a run: {','.join(row)}"
-                    ) from None
+            except ValueError:
+                raise ConfigError(
+                    "runs", str(self.path), f"line {line} is not a run: {','.join(row.values())}"
+                ) from None
         return found
 
     def append(
         self, run: Run, accuracy: float, seconds: float, scores: dict[str, float] | None = None
     ) -> None:
-        """Log one finished run (the header first, if the file is new or empty). A log begun
-        without the scores column goes on without it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        new = not self.path.exists() or self.path.stat().st_size == 0
-        with_scores = new or self._header() == LOG_COLUMNS
+        """Log one finished run."""
         budget, seed, string, how = run.key
-        row = [budget, seed, string, how, accuracy, seconds, run.device]
-        if with_scores:
-            row.append(json.dumps(scores or {}, sort_keys=True))
-        with self.path.open("a", newline="") as stream:
-            writer = csv.writer(stream, lineterminator="\n")
-            if new:
-                writer.writerow(LOG_COLUMNS)
-            writer.writerow(row)
-
-    def _header(self) -> list[str]:
-        with self.path.open(newline="") as stream:
-            return next(csv.reader(stream), [])
+        self._log.append(
+            {
+                "budget": budget,
+                "seed": seed,
+                "string": string,
+                "recipe": how,
+                "accuracy": accuracy,
+                "seconds": seconds,
+                "device": run.device,
+                "scores": json.dumps(scores or {}, sort_keys=True),
+            }
+        )

@@ -4,6 +4,7 @@ Optuna study (many small studies, benchmark repetitions)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -12,14 +13,16 @@ from multiprocessing import get_context
 from typing import Any, TypeVar
 
 from nas.study.loop import stop_requested
+from nas.study.workers import stderr_logging
 
 Job = TypeVar("Job")
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, log_level: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
+    stderr_logging(log_level)  # the library's messages reach the terminal as in this process
 
 
 def run_jobs(
@@ -46,8 +49,9 @@ def run_jobs(
             else:
                 done(job, result)
         return
+    level = logging.getLogger("nas").getEffectiveLevel()
     pool = ProcessPoolExecutor(
-        processes, get_context("spawn"), initializer=_init_worker, initargs=(threads,)
+        processes, get_context("spawn"), initializer=_init_worker, initargs=(threads, level)
     )
     finished = False
     try:

@@ -208,7 +208,7 @@ def test_another_yardstick_seed_trains_only_that_seed(bench, first, monkeypatch,
 def test_a_foreign_log_is_refused(bench, tmp_path):
     foreign = tmp_path / "foreign.csv"
     foreign.write_text("arch,accuracy\nb0,0.5\n")
-    with pytest.raises(SystemExit, match="columns arch, accuracy are not"):
+    with pytest.raises(ValueError, match=r"^runs=.*columns \(arch, accuracy\) are not"):
         bench.read_log(str(foreign))
     assert bench.read_log(str(tmp_path / "absent.csv")) == []
 
