@@ -24,8 +24,12 @@ from nas.export import (
     DEFAULT_NUM_CLASSES,
     FORMATS,
     ExportConfig,
+    Exported,
     run_export,
+    summary,
 )
+from nas.export.onnx import ONNX_INPUT, ONNX_OUTPUT
+from nas.train import checkpoint
 
 PROG = "python -m nas.export"
 
@@ -106,9 +110,31 @@ def config_from_args(args: Any) -> ExportConfig:
     )
 
 
+def export_lines(exported: Exported) -> list[str]:
+    """The export as the command prints it (for timm: a Python script, the rest as comments)."""
+    network = exported.network
+    lines = summary(network)
+    if exported.format == "timm":
+        saved = [f"weights under timm's names: {exported.path}"] if exported.path else []
+        return [f"# {line}" for line in lines + saved] + [(exported.script or "").rstrip("\n")]
+    if exported.format == "pytorch":
+        folder = exported.path
+        return lines + [
+            f"wrote {folder / checkpoint.MODEL_FILE} and {folder / checkpoint.ARCH_FILE}",
+            f'load it with: model, info = nas.train.checkpoint.load("{folder}")',
+        ]
+    path, info = exported.path, network.info
+    size = f"{info.in_channels}, {info.image_size}, {info.image_size}"
+    return lines + [
+        f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): input {ONNX_INPUT!r} "
+        f"(batch, {size}), output {ONNX_OUTPUT!r} (batch, {info.num_classes})",
+        exported.check.describe(),
+    ]
+
+
 def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     args = build_parser(prog).parse_args(argv)
-    for line in run_export(config_from_args(args)):
+    for line in export_lines(run_export(config_from_args(args))):
         print(line)
     return 0
 

@@ -1,7 +1,7 @@
 """Taking an architecture away: timm block strings and weights, ONNX, checkpoint folders.
 
     from nas.export import ExportConfig, run_export
-    lines = run_export(ExportConfig("efficientnet_b0", format="onnx", out="b0.onnx"))
+    exported = run_export(ExportConfig("efficientnet_b0", format="onnx", out="b0.onnx"))
 
 or piece by piece: ``untrained_network`` / ``trained_network`` / ``checkpoint_network`` give a
 ``Network``; ``export_timm``, ``export_onnx`` (with ``check_onnx``) and ``export_pytorch``
@@ -22,11 +22,12 @@ from nas.export.network import (
 )
 from nas.export.onnx import INSTALL_HINT, OnnxCheck, check_onnx, export_onnx
 from nas.export.pytorch import export_pytorch
-from nas.export.run import prepare_network, run_export
+from nas.export.run import Exported, prepare_network, run_export, summary
 from nas.export.timm import TimmArch, block_string, from_timm, parse_block_string, to_timm
 from nas.export.timm_script import export_timm, timm_snippet, timm_state_dict
 
 __all__ = [
+    "Exported",
     "DEFAULT_IN_CHANNELS",
     "DEFAULT_NUM_CLASSES",
     "FORMATS",
@@ -46,6 +47,7 @@ __all__ = [
     "parse_block_string",
     "prepare_network",
     "run_export",
+    "summary",
     "timm_snippet",
     "timm_state_dict",
     "to_timm",

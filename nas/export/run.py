@@ -8,6 +8,9 @@ freshly initialised, ARCH trained on the proxy data first (``config.proxy``), or
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from nas.archs import resolve_arch
 from nas.errors import JobFailed
 from nas.export.config import ExportConfig
@@ -18,11 +21,15 @@ from nas.export.network import (
     trained_network,
     untrained_network,
 )
-from nas.export.onnx import ONNX_INPUT, ONNX_OUTPUT, check_export, export_onnx, onnx_modules
+from nas.export.onnx import (
+    OnnxCheck,
+    check_export,
+    export_onnx,
+    onnx_modules,
+)
 from nas.export.pytorch import export_pytorch
 from nas.export.task import study_task
 from nas.export.timm_script import export_timm
-from nas.train import checkpoint
 from search_spaces import encode
 
 
@@ -60,33 +67,32 @@ def summary(network: Network) -> list[str]:
     return lines
 
 
-def run_export(config: ExportConfig) -> list[str]:
-    """Do the export; the lines to print (for timm: a Python script). ConfigError before any
-    work where the ONNX packages are missing; JobFailed where the training, the ONNX export or
-    its check fails."""
+@dataclass(frozen=True)
+class Exported:
+    """What an export made: the network, where it went, and for ONNX the check against
+    PyTorch; ``export_lines`` says it as the command prints it."""
+
+    format: str  # timm, onnx or pytorch
+    network: Network
+    path: Path | None  # the ONNX file, the checkpoint folder, timm's weights (None: unsaved)
+    script: str | None = None  # timm: the Python that builds the network in timm
+    check: OnnxCheck | None = None  # onnx: onnxruntime against PyTorch
+
+
+def run_export(config: ExportConfig) -> Exported:
+    """Do the export. ConfigError before any work where the ONNX packages are missing;
+    JobFailed where the training, the ONNX export or its check fails."""
     if config.format == "onnx":
         onnx_modules()  # before any training
     network = prepare_network(config)
-    lines = summary(network)
     if config.format == "timm":
         script = export_timm(network, config.out)
-        saved = [f"weights under timm's names: {config.out}"] if config.out else []
-        return [f"# {line}" for line in lines + saved] + [script.rstrip("\n")]
+        weights = Path(config.out) if config.out else None
+        return Exported("timm", network, weights, script=script)
     if config.format == "pytorch":
-        folder = export_pytorch(network, config.out)
-        return lines + [
-            f"wrote {folder / checkpoint.MODEL_FILE} and {folder / checkpoint.ARCH_FILE}",
-            f'load it with: model, info = nas.train.checkpoint.load("{folder}")',
-        ]
+        return Exported("pytorch", network, export_pytorch(network, config.out))
     path = export_onnx(network, config.out)
     check = check_export(network, path, seed=config.seed)
-    info = network.info
-    size = f"{info.in_channels}, {info.image_size}, {info.image_size}"
-    lines += [
-        f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): input {ONNX_INPUT!r} "
-        f"(batch, {size}), output {ONNX_OUTPUT!r} (batch, {info.num_classes})",
-        check.describe(),
-    ]
     if not check.passed:
         raise JobFailed(f"{check.describe()}: {str(path)!r} does not match PyTorch")
-    return lines
+    return Exported("onnx", network, path, check=check)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from nas.cli.export import export_lines
 from nas.export import ExportConfig, check_onnx, export_onnx, export_pytorch, run_export
 from search_spaces import decode, nb_macro
 from tests.nas.export.helpers import SMALL, randomized
@@ -17,8 +18,9 @@ def test_onnx_export_matches_pytorch_and_the_check_can_fail(tmp_path):
     network = randomized(decode(SMALL))
     folder = export_pytorch(network, tmp_path / "ckpt")
     path = tmp_path / "small.onnx"
-    lines = run_export(ExportConfig(checkpoint=str(folder), format="onnx", out=str(path)))
-    out = "\n".join(lines)
+    exported = run_export(ExportConfig(checkpoint=str(folder), format="onnx", out=str(path)))
+    assert exported.path == path and exported.check.passed  # the objects a Python user gets
+    out = "\n".join(export_lines(exported))
     assert "max abs difference" in out and "pooled features" in out
     assert f"wrote {path}" in out and "input 'images' (batch, 3, 64, 64)" in out
     check = check_onnx(network, path)
