@@ -10,16 +10,20 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+import optuna
+
 import baselines
+from nas import cost, results
 from nas.cli.common import Parser, add_proxy_arguments, proxy_from_args, run
 from nas.cli.progress import TrialProgress
-from nas.proxy import PRESETS
+from nas.proxy import PRESETS, resolve_device
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W
-from nas.search import PRUNERS, SAMPLERS, SearchConfig, dry_run, run_search, status, summary
+from nas.search import PRUNERS, SAMPLERS, SearchConfig, StudyStatus, run_search, study_status
 from nas.search.checks import METRICS, OBJECTIVES, REWARDS
 from nas.search.config import DEFAULT_REFERENCE
-from nas.study.storage import HEARTBEAT_SECONDS
-from search_spaces import DEFAULT_SPACE, SPACES, nb_macro
+from nas.study.keys import finished_count
+from nas.study.storage import HEARTBEAT_SECONDS, mask_url
+from search_spaces import DEFAULT_SPACE, SPACES, encode, nb_macro
 
 PROG = "python -m nas.search"
 
@@ -222,17 +226,96 @@ def config_from_args(args: Any) -> SearchConfig:
     return SearchConfig(**values)
 
 
+# --- what the command prints: the library returns data, these say it -----------------------
+
+
+def status_text(status: StudyStatus) -> str:
+    """``--status``: the trials by state and the best so far."""
+    states = status.states
+    lines = [
+        f"study {status.name!r}: {status.finished} of {status.total} trials finished "
+        f"({states['COMPLETE']} complete, {states['PRUNED']} pruned, {states['FAIL']} failed); "
+        f"{states['RUNNING']} running on {status.workers} worker(s), {states['WAITING']} waiting",
+    ]
+    best = status.best
+    if best is not None:
+        lines.append(
+            f"best so far: trial {best['number']}, reward {best['reward']:.4f}, accuracy "
+            f"{best['accuracy']:.2%}, {best['flops'] / 1e6:.1f}M FLOPs"
+        )
+    return "\n".join(lines)
+
+
+def summary_text(study: optuna.Study, config: SearchConfig) -> str:
+    """The final table and the best trial, as the command prints them."""
+    frame = results.trials_frame(study)
+    best = results.best_row(frame)
+    lines = [
+        f"\n{finished_count(study)} trials in {config.folder}/ "
+        f"({results.TRIALS_FILE}, {results.BEST_FILE})",
+        results.top_table(frame, config.top_k),
+    ]
+    if best is not None:
+        lines.append(
+            f"\nbest: trial {best['number']}, reward {best['reward']:.4f}, "
+            f"accuracy {best['accuracy']:.2%}, {best['flops'] / 1e6:.1f}M FLOPs\n"
+            f"  {best['arch']}"
+        )
+    return "\n".join(lines)
+
+
+def plan_text(config: SearchConfig) -> str:
+    """``--dry-run``: what a search would do, without loading data or training."""
+    space = config.search_space
+    reference = space.reference
+    deploy = config.deployment
+    flops = cost.flops(reference, deploy.resolution, deploy.in_channels, deploy.num_classes)
+    proxy = config.proxy
+    name = config.reference_name if config.has_reference else "(not enqueued) " + encode(reference)
+    lines = [
+        space.describe(),
+        f"reference {name}: {flops / 1e6:.1f}M FLOPs at {deploy.resolution}px, "
+        f"{cost.params(reference, deploy.num_classes, deploy.in_channels):,} params, "
+        + (
+            f"reward if accuracy were 1: {config.rewarding(1.0, flops):.4f}"
+            if config.training_aware is None
+            else f"reward ACC x S^{config.w} x P^{config.v} (S: training step time, P: "
+            "parameters, each relative to the reference's, timed on the training device)"
+        ),
+        f"study {config.name!r} in {config.folder}/ "
+        f"(storage: {mask_url(config.storage) if config.storage else 'journal file'})",
+        (
+            "objective: table: no training; a trial's accuracy is "
+            + (
+                f"the table's mean plus Gaussian noise of sd {config.noise_sd:g}"
+                if config.noise_sd is not None
+                else f"the table's run {config.proxy.seed % 3 + 1} of 3 (by --seed)"
+            )
+            if config.objective == "table"
+            else f"proxy: {proxy.dataset}, preset {proxy.preset}: train_subset="
+            f"{proxy.value('train_subset')}, val_subset={proxy.value('val_subset')}, "
+            f"epochs={proxy.value('epochs')}"
+            + (f" (images_seen={proxy.budget_images})" if proxy.budget_images else "")
+            + f", batch_size={proxy.value('batch_size')}, "
+            f"lr={proxy.value('lr')}, optimizer={proxy.value('optimizer')}, "
+            f"device {resolve_device(proxy.device)}"
+        ),
+        f"{config.trials} trials, sampler {config.sampler_name}, pruner {config.pruning}",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     args = build_parser(prog).parse_args(argv)
     config = config_from_args(args)
     if args.dry_run:
-        print(dry_run(config))
+        print(plan_text(config))
         return 0
     if args.status:
-        print(status(config))
+        print(status_text(study_status(config)))
         return 0
     study = run_search(config, progress=TrialProgress)
-    print(summary(study, config))
+    print(summary_text(study, config))
     return 0
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from nas.search.checks import PRUNERS, SAMPLERS
 from nas.search.config import SearchConfig
 from nas.search.objective import Deployment, Objective
-from nas.search.run import dry_run, run_search, status, summary, worker_devices, worker_threads
+from nas.search.run import (
+    StudyStatus,
+    run_search,
+    study_status,
+    worker_devices,
+    worker_threads,
+)
 
 __all__ = [
     "PRUNERS",
@@ -13,10 +19,9 @@ __all__ = [
     "Deployment",
     "Objective",
     "SearchConfig",
-    "dry_run",
+    "StudyStatus",
     "run_search",
-    "status",
-    "summary",
+    "study_status",
     "worker_devices",
     "worker_threads",
 ]

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from dataclasses import dataclass
 
 import optuna
+import pandas as pd
 from optuna.trial import TrialState
 
-from nas import cost, results
+from nas import results
 from nas.data import load_data
 from nas.errors import InputError, Interrupted
 from nas.proxy import resolve_device
@@ -33,7 +35,6 @@ from nas.study.loop import LoopSettings, optuna_verbosity, run_to_total, termina
 from nas.study.progress import ProgressFactory, Silent
 from nas.study.storage import has_optuna_heartbeat, mask_url, open_storage
 from nas.study.workers import check_exit_codes, cores, run_workers
-from search_spaces import encode
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,19 @@ def run_search(
     return study
 
 
-def status(config: SearchConfig) -> str:
+@dataclass(frozen=True)
+class StudyStatus:
+    """Where a study stands: its trials by state and its best row so far."""
+
+    name: str
+    total: int  # the trials it must end with
+    finished: int  # those that count toward the total
+    states: dict[str, int]  # COMPLETE, PRUNED, FAIL, RUNNING, WAITING -> trials
+    workers: int  # distinct workers running trials now
+    best: pd.Series | None
+
+
+def study_status(config: SearchConfig) -> StudyStatus:
     """Where a study stands, read from its storage by any host: no data loaded, no training."""
     with optuna_verbosity(optuna.logging.WARNING):
         storage = open_storage(config.storage, config.journal, config.heartbeat)
@@ -188,78 +201,12 @@ def status(config: SearchConfig) -> str:
                 f"no study {config.name!r} in {mask_url(config.storage or str(config.folder))}"
             ) from None
     trials = [t for t in study.get_trials(deepcopy=False) if not t.user_attrs.get(SURPLUS)]
-    states = {state: sum(t.state == state for t in trials) for state in TrialState}
     workers = {t.user_attrs.get(WORKER) for t in trials if t.state == TrialState.RUNNING}
-    frame = results.trials_frame(study)
-    best = results.best_row(frame)
-    lines = [
-        f"study {config.name!r}: {finished_count(study)} of {config.trials} trials finished "
-        f"({states[TrialState.COMPLETE]} complete, {states[TrialState.PRUNED]} pruned, "
-        f"{states[TrialState.FAIL]} failed); {states[TrialState.RUNNING]} running on "
-        f"{len(workers)} worker(s), {states[TrialState.WAITING]} waiting",
-    ]
-    if best is not None:
-        lines.append(
-            f"best so far: trial {best['number']}, reward {best['reward']:.4f}, accuracy "
-            f"{best['accuracy']:.2%}, {best['flops'] / 1e6:.1f}M FLOPs"
-        )
-    return "\n".join(lines)
-
-
-def summary(study: optuna.Study, config: SearchConfig) -> str:
-    """The final table and the best trial, as the command prints them."""
-    frame = results.trials_frame(study)
-    best = results.best_row(frame)
-    lines = [
-        f"\n{finished_count(study)} trials in {config.folder}/ "
-        f"({results.TRIALS_FILE}, {results.BEST_FILE})",
-        results.top_table(frame, config.top_k),
-    ]
-    if best is not None:
-        lines.append(
-            f"\nbest: trial {best['number']}, reward {best['reward']:.4f}, "
-            f"accuracy {best['accuracy']:.2%}, {best['flops'] / 1e6:.1f}M FLOPs\n"
-            f"  {best['arch']}"
-        )
-    return "\n".join(lines)
-
-
-def dry_run(config: SearchConfig) -> str:
-    """What a search would do, without loading data or training."""
-    space = config.search_space
-    reference = space.reference
-    deploy = config.deployment
-    flops = cost.flops(reference, deploy.resolution, deploy.in_channels, deploy.num_classes)
-    proxy = config.proxy
-    name = config.reference_name if config.has_reference else "(not enqueued) " + encode(reference)
-    lines = [
-        space.describe(),
-        f"reference {name}: {flops / 1e6:.1f}M FLOPs at {deploy.resolution}px, "
-        f"{cost.params(reference, deploy.num_classes, deploy.in_channels):,} params, "
-        + (
-            f"reward if accuracy were 1: {config.rewarding(1.0, flops):.4f}"
-            if config.training_aware is None
-            else f"reward ACC x S^{config.w} x P^{config.v} (S: training step time, P: "
-            "parameters, each relative to the reference's, timed on the training device)"
-        ),
-        f"study {config.name!r} in {config.folder}/ "
-        f"(storage: {mask_url(config.storage) if config.storage else 'journal file'})",
-        (
-            "objective: table: no training; a trial's accuracy is "
-            + (
-                f"the table's mean plus Gaussian noise of sd {config.noise_sd:g}"
-                if config.noise_sd is not None
-                else f"the table's run {config.proxy.seed % 3 + 1} of 3 (by --seed)"
-            )
-            if config.objective == "table"
-            else f"proxy: {proxy.dataset}, preset {proxy.preset}: train_subset="
-            f"{proxy.value('train_subset')}, val_subset={proxy.value('val_subset')}, "
-            f"epochs={proxy.value('epochs')}"
-            + (f" (images_seen={proxy.budget_images})" if proxy.budget_images else "")
-            + f", batch_size={proxy.value('batch_size')}, "
-            f"lr={proxy.value('lr')}, optimizer={proxy.value('optimizer')}, "
-            f"device {resolve_device(proxy.device)}"
-        ),
-        f"{config.trials} trials, sampler {config.sampler_name}, pruner {config.pruning}",
-    ]
-    return "\n".join(lines)
+    return StudyStatus(
+        name=config.name,
+        total=config.trials,
+        finished=finished_count(study),
+        states={state.name: sum(t.state == state for t in trials) for state in TrialState},
+        workers=len(workers),
+        best=results.best_row(results.trials_frame(study)),
+    )
