@@ -81,6 +81,10 @@ def test_three_workers_finish_exactly_the_requested_trials(tmp_path, url):
     assert len(frame) == len([t for t in study.get_trials() if not t.user_attrs.get("surplus")])
     assert frame.loc[frame["number"] == 0, "reference"].item() == "efficientnet_b0"
     assert frame["worker"].dropna().nunique() >= 2  # the work really was shared
+    # Workers opening the study together draw different candidates (their samplers are seeded
+    # apart), and none trains a network another already trained.
+    complete = frame[frame["state"] == "COMPLETE"]
+    assert complete["arch"].is_unique and "reused_from" not in frame
     recorded = json.loads((tmp_path / name / "config.json").read_text())
     assert recorded["workers"] == 3  # the parent's settings, not a worker's
     # Running it again finds the study complete and trains nothing more.
