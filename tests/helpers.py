@@ -12,3 +12,19 @@ def search_config(**fields: Any) -> SearchConfig:
     """A SearchConfig from flat settings: the proxy's fields go into its ProxyConfig."""
     proxy = {name: fields.pop(name) for name in list(fields) if name in PROXY_FIELDS}
     return SearchConfig(proxy=ProxyConfig(**proxy), **fields)
+
+
+def tiny_config(tmp_path: Any, **changes: Any) -> SearchConfig:
+    """A search that trains in seconds: synthetic images, 192 to train and 96 held out, 3
+    trials on the CPU, its results under ``tmp_path``; ``changes`` override (flat settings)."""
+    fields = dict(
+        dataset="synthetic",
+        train_subset=192,
+        val_subset=96,
+        batch_size=64,
+        trials=3,
+        results_dir=str(tmp_path),
+        show_progress=False,
+        device="cpu",
+    )
+    return search_config(**(fields | changes))

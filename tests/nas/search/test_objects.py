@@ -15,24 +15,14 @@ from nas.reward import RewardConfig
 from nas.search import SearchConfig, run_search
 from nas.search.samplers import make_sampler
 from search_spaces import MnasSpace, make_space
-from tests.helpers import search_config
+from tests.helpers import tiny_config
 
 B0 = baselines.get("efficientnet_b0")
 
 
 def tiny(tmp_path, **changes) -> SearchConfig:
-    fields = dict(
-        dataset="synthetic",
-        train_subset=128,
-        val_subset=64,
-        batch_size=64,
-        trials=2,
-        results_dir=str(tmp_path),
-        show_progress=False,
-        device="cpu",
-        use_reference=False,
-    )
-    return search_config(**(fields | changes))
+    small = dict(train_subset=128, val_subset=64, trials=2, use_reference=False)
+    return tiny_config(tmp_path, **(small | changes))
 
 
 def test_a_custom_space_built_in_python_is_searched_and_resumed(tmp_path):

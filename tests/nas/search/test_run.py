@@ -19,7 +19,7 @@ from nas.cli.search import PROG, main
 from nas.proxy import PRESETS
 from nas.search import PRUNERS, run_search
 from search_spaces import build_model, decode, encode, from_dict
-from tests.helpers import search_config
+from tests.helpers import search_config, tiny_config
 
 ROOT = Path(__file__).resolve().parents[3]
 TINY = [
@@ -35,20 +35,6 @@ TINY = [
     "--device",
     "cpu",
 ]
-
-
-def tiny_config(tmp_path: Path, **changes) -> object:
-    fields = dict(
-        dataset="synthetic",
-        train_subset=192,
-        val_subset=96,
-        batch_size=64,
-        trials=3,
-        results_dir=str(tmp_path),
-        show_progress=False,
-        device="cpu",
-    )
-    return search_config(**(fields | changes))
 
 
 def test_end_to_end_on_synthetic_data(tmp_path, capsys):

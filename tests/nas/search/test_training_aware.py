@@ -14,7 +14,8 @@ from nas.data import DataConfig, load_data
 from nas.reward import TrainingAwareReward
 from nas.search.step_cost import StepCoster
 from search_spaces import build_model, decode
-from tests.nas.search.test_run import TINY, tiny_config
+from tests.helpers import tiny_config
+from tests.nas.search.test_run import TINY
 
 SMALL = "stem8-ir_r1_k3_s2_e1_c8-er_r1_k3_s2_e4_c16-head32-silu-res28"
 LARGER = "stem8-ir_r2_k5_s2_e6_c32-er_r2_k3_s2_e6_c64-head64-silu-res28"
