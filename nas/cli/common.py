@@ -133,13 +133,20 @@ def _write_traceback(prog: str) -> str | None:
     return stream.name
 
 
-def add_proxy_arguments(parser: Parser) -> None:
-    """The proxy data and training flags, shared by every command that trains candidates."""
+def add_proxy_arguments(parser: Parser, study_data: bool = False) -> None:
+    """The proxy data and training flags, shared by every command that trains candidates.
+    ``study_data``: the command can take its data from a study, so ``--dataset`` defaults to
+    None (the command fills it in)."""
     group = parser.add_argument_group("proxy data and training")
     group.add_argument(
         "--dataset",
-        default=DEFAULT_DATASET,
-        help=", ".join(dataset_names()),
+        default=None if study_data else DEFAULT_DATASET,
+        help=", ".join(dataset_names())
+        + (
+            f" (default: the study's, for a search's best.json; else {DEFAULT_DATASET})"
+            if study_data
+            else ""
+        ),
     )
     group.add_argument(
         "--data-dir",

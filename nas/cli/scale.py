@@ -22,6 +22,8 @@ from nas import cost
 from nas.cli.common import Parser, add_proxy_arguments, proxy_from_args, run
 from nas.cli.progress import TrialProgress
 from nas.errors import ConfigError
+from nas.export.task import study_data
+from nas.proxy import DEFAULT_DATASET
 from nas.scale import ScaleConfig, preview, run_scale
 from search_spaces import encode
 
@@ -143,7 +145,7 @@ def build_parser(prog: str = PROG) -> Parser:
     )
     group.add_argument("--no-fvcore", action="store_true", help="skip fvcore counts")
     group.add_argument("--no-latency", action="store_true", help="skip latency measurements")
-    add_proxy_arguments(parser)
+    add_proxy_arguments(parser, study_data=True)
     group = parser.add_argument_group("study")
     group.add_argument("--seed", type=int, default=0)
     group.add_argument("--results-dir", default="results")
@@ -162,6 +164,12 @@ def build_parser(prog: str = PROG) -> Parser:
 
 
 def config_from_args(args: Any) -> ScaleConfig:
+    if args.dataset is None:  # a search's best.json: scale on the data it searched
+        study = study_data(args.baseline)
+        args.dataset = study.get("dataset", DEFAULT_DATASET)
+        for name in ("data_dir", "image_size", "resize", "val_fraction"):
+            if getattr(args, name, None) is None and name in study:
+                setattr(args, name, study[name])
     proxy = proxy_from_args(args)
     return ScaleConfig(
         baseline=args.baseline,

@@ -258,3 +258,21 @@ def test_without_matplotlib_the_tables_are_still_written(tmp_path, capsys, monke
     folder = tmp_path / "custom" / "scaling"
     assert (folder / "family.csv").is_file() and not (folder / "family.png").exists()
     assert "written to" in captured.out
+
+
+def test_a_search_winner_is_scaled_on_the_data_it_was_searched_on(tmp_path):
+    """--baseline a search's best.json without --dataset: the study's dataset (read back from
+    its config.json by SearchConfig.from_record), not the default Fashion-MNIST."""
+    from nas.cli.scale import build_parser, config_from_args
+    from nas.search import run_search
+    from tests.helpers import tiny_config
+
+    config = tiny_config(tmp_path, trials=1, use_reference=False, sampler="random")
+    run_search(config)
+    best = str(config.folder / "best.json")
+    scaled = config_from_args(build_parser(PROG).parse_args(["--baseline", best]))
+    assert scaled.proxy.dataset == "synthetic"
+    told = ["--baseline", best, "--dataset", "fashion-mnist"]
+    assert config_from_args(build_parser(PROG).parse_args(told)).proxy.dataset == "fashion-mnist"
+    plain = config_from_args(build_parser(PROG).parse_args(["--baseline", "efficientnet_b0"]))
+    assert plain.proxy.dataset == "fashion-mnist"
