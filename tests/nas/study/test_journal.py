@@ -91,6 +91,9 @@ def test_search_resumes_after_a_torn_journal(tmp_path, capsys):
         "--dataset", "synthetic", "--train-subset", "128", "--val-subset", "64",
         "--batch-size", "64", "--no-progress", "--device", "cpu", "--sampler", "random",
         "--results-dir", str(tmp_path),
+        # The cut record's trial ran in this (living) process: its silent heartbeat, not its
+        # process's death, says it is lost; at 1 s the test waits 2 s, not a minute.
+        "--heartbeat", "1",
     ]  # fmt: skip
     assert run(main, PROG, [*flags, "--trials", "2"]) == 0
     journal = tmp_path / "synthetic-random" / "journal.log"
