@@ -120,19 +120,8 @@ def test_each_sampler_runs(tmp_path, sampler):
 
 def test_fashion_mnist_subset(tmp_path):
     # Real data: 2,000 training and 500 held-out images of Debian's Fashion-MNIST.
-    study = run_search(
-        search_config(
-            dataset="fashion-mnist",
-            train_subset=2000,
-            val_subset=500,
-            batch_size=64,
-            trials=2,
-            results_dir=str(tmp_path),
-            show_progress=False,
-            device="cpu",
-            sampler="random",
-        )
-    )
+    fashion = dict(dataset="fashion-mnist", train_subset=2000, val_subset=500, sampler="random")
+    study = run_search(tiny_config(tmp_path, trials=2, **fashion))
     frame = results.trials_frame(study)
     assert (frame["state"] == "COMPLETE").all()
     assert frame["accuracy"].max() > 0.15  # chance is 0.10; one short epoch learns something
