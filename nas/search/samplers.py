@@ -17,6 +17,8 @@ def make_sampler(
     ``offset`` (the trials already in the study) and ``worker`` (each of several workers that
     open the study together draws its own candidates)."""
     if not isinstance(config.sampler, str):
+        if worker:  # each worker process holds its own copy: reseeded, they draw apart
+            config.sampler.reseed_rng()
         return config.sampler
     seed = (config.proxy.seed * 1_000_003 + offset + 7_919 * (worker or 0)) % 2**32
     if config.sampler == "random":

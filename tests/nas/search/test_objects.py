@@ -160,3 +160,16 @@ def test_a_network_already_trained_in_the_study_is_not_trained_again(tmp_path, m
     assert frame["accuracy"].nunique() == 1 and list(frame["seconds"])[1:] == [0.0, 0.0]
     loaded = results.load(tmp_path / "synthetic-random" / "trials.csv")
     assert list(loaded["reused_from"].fillna(-1)) == [-1, 0, 0]
+
+
+def test_a_sampler_object_is_reseeded_in_every_worker_but_the_first(tmp_path):
+    def first_draw(sampler):
+        trial = optuna.trial.create_trial(state=optuna.trial.TrialState.RUNNING)
+        distribution = optuna.distributions.FloatDistribution(0, 1)
+        return sampler.sample_independent(optuna.create_study(), trial, "x", distribution)
+
+    draws = []
+    for worker in (0, 1):  # as two spawned workers would: each its own copy of the config
+        config = tiny(tmp_path, sampler=optuna.samplers.RandomSampler(seed=3))
+        draws.append(first_draw(make_sampler(config, worker=worker)))
+    assert draws[0] == first_draw(optuna.samplers.RandomSampler(seed=3)) and draws[1] != draws[0]
