@@ -114,21 +114,25 @@ def plan_runs(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--networks", type=int, default=40)
-    parser.add_argument("--variant-networks", type=int, default=24)
-    parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--variants", default=",".join(VARIANTS))
-    parser.add_argument("--runs", default=str(RUNS))
-    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--data-dir", default=None, help="where CIFAR-10 is (else the cache)")
+    parser.add_argument("--networks", type=int, default=40, help="networks the base trains")
+    parser.add_argument(
+        "--variant-networks", type=int, default=24, help="the first N networks train each variant"
+    )
+    parser.add_argument("--seeds", type=int, default=2, help="training seeds of the base")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated")
+    parser.add_argument("--runs", default=str(RUNS), help="the run log (resumes from it)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs trained at once")
     parser.add_argument(
         "--threads",
         type=int,
         default=None,
         help="torch threads of a one-job bench (default: torch's); 1 leaves a core free",
     )
-    parser.add_argument("--from-log", action="store_true")
-    parser.add_argument("--json", default=str(ROOT / "proxy_vs_truth.json"))
+    parser.add_argument("--from-log", action="store_true", help="the tables only, no training")
+    parser.add_argument(
+        "--json", default=str(ROOT / "proxy_vs_truth.json"), help="the figures, written here"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     if args.threads is not None:
