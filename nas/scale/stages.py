@@ -70,7 +70,9 @@ def run_stage(
     record_settings(
         study,
         stage_identity(config, plan),
-        f"remove {folder} or give the scaling another study name",
+        f"give the settings it was made with (a search's best.json now scales on the study's "
+        f"dataset unless another is named), remove {folder}, or give the scaling another "
+        "study name",
     )
 
     def objective(trial: optuna.Trial) -> float:

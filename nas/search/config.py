@@ -19,8 +19,8 @@ import optuna
 import baselines
 from nas.data import image_size_of
 from nas.data.imagefolder import DEFAULT_RESIZE
-from nas.errors import InputError
-from nas.proxy import PROXY_FIELDS, ProxyConfig
+from nas.errors import ConfigError, InputError
+from nas.proxy import PROXY_FIELDS, ProxyConfig, resolve_device
 from nas.results.files import CONFIG_FILE, JOURNAL_FILE
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W, RewardConfig, TrainingAwareReward
 from nas.search.checks import (
@@ -325,6 +325,19 @@ class SearchConfig:
             values["storage"] = None
         if isinstance(values.get("devices"), list):
             values["devices"] = tuple(values["devices"])
+        # The devices are the machine's that ran the study: one this machine lacks (a GPU study
+        # read on a laptop) reads as auto, so the study's results can still be read here.
+        try:
+            ProxyConfig(**proxy)
+        except ConfigError as error:
+            if error.field != "device":
+                raise InputError(f"a study's config is invalid: {error}") from None
+            proxy["device"] = "auto"
+        try:
+            for device in values.get("devices") or ():
+                resolve_device(device, field="devices")
+        except ConfigError:
+            values["devices"] = None
         try:
             return cls(**values, proxy=ProxyConfig(**proxy))
         except TypeError as error:

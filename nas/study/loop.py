@@ -155,6 +155,8 @@ def terminate_as_interrupt() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+        if previous:  # a later job in this process (a notebook, a caller) starts unstopped
+            _stop.clear()
 
 
 @contextlib.contextmanager

@@ -24,3 +24,11 @@ def test_a_new_file_gets_an_ordinary_mode_and_its_folders(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert path.read_text() == "{}\n" and path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_replaced_file_keeps_its_mode(tmp_path):
+    path = tmp_path / "best.json"
+    write_text(path, "old\n")
+    os.chmod(path, 0o640)
+    write_text(path, "new\n")
+    assert path.read_text() == "new\n" and path.stat().st_mode & 0o777 == 0o640

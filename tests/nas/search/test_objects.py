@@ -173,3 +173,13 @@ def test_a_sampler_object_is_reseeded_in_every_worker_but_the_first(tmp_path):
         config = tiny(tmp_path, sampler=optuna.samplers.RandomSampler(seed=3))
         draws.append(first_draw(make_sampler(config, worker=worker)))
     assert draws[0] == first_draw(optuna.samplers.RandomSampler(seed=3)) and draws[1] != draws[0]
+
+
+def test_a_gpu_studys_config_reads_back_on_a_machine_without_one(tmp_path):
+    """Its results must stay readable (report, export, train and scale read the config): the
+    devices it ran on read as auto here."""
+    record = json.loads(json.dumps(tiny(tmp_path, sampler="random").record()))
+    record |= {"device": "cuda:3", "devices": ["cuda:0", "cuda:1"]}
+    read = SearchConfig.from_record(record)
+    assert read.proxy.device in ("auto", "cuda:3") and read.proxy.dataset == "synthetic"
+    assert read.devices in (None, ("cuda:0", "cuda:1"))

@@ -360,6 +360,9 @@ def test_a_sigterm_that_comes_out_as_another_error_still_stops_and_is_retried(
     monkeypatch.setattr(nas.search.objective, "train_arch", terminated_inside_a_lock)
     with pytest.raises(Interrupted):
         run_search(tiny_config(tmp_path, trials=4))
+    from nas.study.loop import stop_requested
+
+    assert not stop_requested()  # a later job in this process starts unstopped
     monkeypatch.setattr(nas.search.objective, "train_arch", real_train)
     frame = results.trials_frame(run_search(tiny_config(tmp_path, trials=4)))
     assert (frame["state"] == "COMPLETE").sum() == 4
