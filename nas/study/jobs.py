@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -18,11 +20,24 @@ from nas.study.workers import stderr_logging
 Job = TypeVar("Job")
 
 
-def _init_worker(threads: int, log_level: int) -> None:
+PARENT_POLL_SECONDS = 2.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent died (SIGKILL, the out-of-memory killer) stops too, instead of
+    training on with nobody to log its result."""
+    while True:
+        time.sleep(PARENT_POLL_SECONDS)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def _init_worker(threads: int, log_level: int, parent: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
     stderr_logging(log_level)  # the library's messages reach the terminal as in this process
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
 def run_jobs(
@@ -51,7 +66,10 @@ def run_jobs(
         return
     level = logging.getLogger("nas").getEffectiveLevel()
     pool = ProcessPoolExecutor(
-        processes, get_context("spawn"), initializer=_init_worker, initargs=(threads, level)
+        processes,
+        get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(threads, level, os.getpid()),
     )
     finished = False
     try:
