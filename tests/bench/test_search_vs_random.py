@@ -1,5 +1,6 @@
-"""bench/search_vs_random.py: the whole bench on tiny synthetic settings, and its run log, which
-lets a second invocation train nothing and print the same table."""
+"""bench/search_vs_random.py (a plan plus a table over ``nas.compare.retrain``): the whole bench
+on tiny synthetic settings, and its run log, which lets a second invocation train nothing and
+print the same table."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ import pandas as pd
 import pytest
 
 import baselines
+from nas.compare import retrain as library
+from nas.errors import ConfigError
+from nas.fidelity.runs import LOG_COLUMNS, RunLog
 from search_spaces import encode
 from search_spaces.mnasnet import MnasSpace
 
@@ -93,23 +97,25 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_the_bench_searches_retrains_and_logs(bench, first):
+    """The retrains are rows of the fidelity check's run log (one format, one recipe key): B0
+    and each distinct winner once."""
     folder, out = first
     logged = rows(folder / "runs.csv")
-    assert list(logged[0]) == bench.LOG_COLUMNS
-    assert [(r["sampler"], r["seed"]) for r in logged] == [
-        ("reference", ""),
-        ("random", "0"),
-        ("tpe", "0"),
-    ]
+    assert list(logged[0]) == LOG_COLUMNS
+    table = rows(folder / "table.csv")
+    assert [r["sampler"] for r in table] == ["random", "tpe", "reference"]
+    assert {r["string"] for r in logged} == {r["arch"] for r in table}
+    assert len(logged) == len({r["arch"] for r in table})
     for name in ("synthetic-random-seed0", "synthetic-tpe-seed0"):
         assert (folder / "results" / name / "trials.csv").exists()
     for row in logged:
-        assert 0 <= float(row["yardstick_accuracy"]) <= 1
-        assert row["yardstick_seed"] == "1000"
+        assert 0 <= float(row["accuracy"]) <= 1
+        assert (row["budget"], row["seed"]) == ("long", "1000")
+    accuracy = {r["string"]: float(r["accuracy"]) for r in logged}
+    for row in table:
+        assert float(row["yardstick_accuracy"]) == pytest.approx(accuracy[row["arch"]])
     assert "2 of 2 runs finished" in out
-    assert "median per sampler" in out and "beats B0" in out
-    table = rows(folder / "table.csv")
-    assert [r["sampler"] for r in table] == ["random", "tpe", "reference"]
+    assert "median per sampler" in out and "beats the reference" in out
 
 
 def test_the_proxy_block_reads_each_study(bench, first):
@@ -132,12 +138,16 @@ def test_the_search_is_set_against_random_seed_by_seed(bench, first):
     folder, out = first
     table = pd.read_csv(folder / "table.csv")
     accuracy = dict(zip(table["sampler"], table["yardstick_accuracy"], strict=True))
+    reward = dict(zip(table["sampler"], table["yardstick_reward"], strict=True))
     gap = accuracy["tpe"] - accuracy["random"]
-    line = (
-        f"  tpe        beats random in {int(gap > 0)} of 1 seed(s): seed 0 {gap:+.2%}; "
-        f"median {gap:+.2%}"
-    )
-    assert line in out.splitlines()
+    wins = int(gap > 0)
+    rate = 1.0 if gap > 0 else 0.5 if gap == 0 else 0.0
+    line = next(line for line in out.splitlines() if line.startswith("  tpe        on accuracy"))
+    assert line.startswith(f"  tpe        on accuracy wins {wins} of 1, win rate {rate:.2f}")
+    assert line.endswith(f"median {gap:+.2%}: seed 0 {gap:+.2%}")
+    gap = reward["tpe"] - reward["random"]
+    line = next(line for line in out.splitlines() if line.startswith("  tpe        on reward"))
+    assert line.endswith(f"median {gap:+.4f}: seed 0 {gap:+.4f}")
 
 
 def test_the_winners_are_set_against_b0_within_its_flops(bench, first):
@@ -149,7 +159,7 @@ def test_the_winners_are_set_against_b0_within_its_flops(bench, first):
         beats = own[
             (own["flops"] <= b0["flops"]) & (own["yardstick_accuracy"] > b0["yardstick_accuracy"])
         ]
-        assert f"{len(beats)} of its 1 winners beat B0 within its FLOPs" in out
+        assert f"{len(beats)} of its 1 winners beat it within its FLOPs" in out
 
 
 def test_a_second_invocation_trains_nothing_and_prints_the_same_table(bench, first, monkeypatch):
@@ -160,8 +170,8 @@ def test_a_second_invocation_trains_nothing_and_prints_the_same_table(bench, fir
     def refuse(*args, **kwargs):
         raise AssertionError("trained or searched again")
 
-    monkeypatch.setattr(bench, "train_arch", refuse)
-    monkeypatch.setattr(bench, "run_search", refuse)
+    monkeypatch.setattr(library, "train_arch", refuse)
+    monkeypatch.setattr(library, "run_search", refuse)
     again = run(bench, folder)
     assert "0 retrain(s) this time" in again
     assert table_of(again) == table_of(out)
@@ -176,17 +186,17 @@ def test_another_yardstick_seed_trains_only_that_seed(bench, first, monkeypatch,
     log = tmp_path / "runs.csv"
     log.write_text((folder / "runs.csv").read_text())
     trained = []
-    original = bench.train_arch
+    original = library.train_arch
 
     def counting(arch, data, config, seed=0, **kwargs):
         trained.append(seed)
         return original(arch, data, config, seed=seed, **kwargs)
 
     def refuse(*args, **kwargs):
-        raise AssertionError("searched again: the winners are in the log")
+        raise AssertionError("searched again: the searches are finished")
 
-    monkeypatch.setattr(bench, "train_arch", counting)
-    monkeypatch.setattr(bench, "run_search", refuse)
+    monkeypatch.setattr(library, "train_arch", counting)
+    monkeypatch.setattr(library, "run_search", refuse)
     out = run(
         bench,
         folder,
@@ -198,19 +208,46 @@ def test_another_yardstick_seed_trains_only_that_seed(bench, first, monkeypatch,
         str(tmp_path / "table.csv"),
     )
     # Each network once with seed 1001: B0 and the winners (random and tpe share their first
-    # draws, so here their winner is likely one network, whose second retrain is copied).
-    networks = {r["arch"] for r in rows(log)}
+    # draws, so here their winner may be one network, trained once for both).
+    networks = {r["string"] for r in rows(log)}
     assert trained == [1001] * len(networks)
-    assert len(rows(log)) == 6
+    assert len(rows(log)) == 2 * len(networks)
     assert "2 of 2 runs finished" in out
+    table = pd.read_csv(tmp_path / "table.csv")
+    assert list(table["yardstick_seeds"]) == [2, 2, 2]
 
 
 def test_a_foreign_log_is_refused(bench, tmp_path):
     foreign = tmp_path / "foreign.csv"
     foreign.write_text("arch,accuracy\nb0,0.5\n")
-    with pytest.raises(ValueError, match=r"^runs=.*columns \(arch, accuracy\) are not"):
-        bench.read_log(str(foreign))
-    assert bench.read_log(str(tmp_path / "absent.csv")) == []
+    with pytest.raises(ConfigError, match=r"^runs=.*columns \(arch, accuracy\) are not"):
+        RunLog(foreign).load()
+    assert RunLog(tmp_path / "absent.csv").load() == {}
+    # The bench says so in one line, exit 2, before it searches anything.
+    code, err = bench_exit(bench, tmp_path, "--runs", str(foreign))
+    assert code == 2 and "columns (arch, accuracy) are not" in err
+    assert not (tmp_path / "results").exists()
+
+
+def test_a_results_folder_of_other_settings_is_refused(bench, first, tmp_path):
+    """A finished study made with other proxy settings is not taken for this plan's."""
+    folder, _ = first
+    code, err = bench_exit(
+        bench, folder, "--from-log", "--batch-size", "32", "--runs", str(tmp_path / "r.csv")
+    )
+    assert code == 2
+    assert "holds a study with other settings (batch_size)" in err
+
+
+def bench_exit(bench, folder: Path, *extra: str) -> tuple[int, str]:
+    """The bench run as its ``__main__`` runs it (errors as one line): exit code and stderr."""
+    from nas.cli.common import run as run_command
+
+    argv = [*TINY, "--runs", str(folder / "runs.csv"), "--results-dir", str(folder / "results")]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = run_command(bench.main, "bench", [*argv, *extra])
+    return code, err.getvalue()
 
 
 def test_the_dry_run_prints_the_plan(bench, tmp_path):
@@ -222,6 +259,6 @@ def test_the_dry_run_prints_the_plan(bench, tmp_path):
 
 
 def test_the_short_arch_names_each_stage(bench):
-    assert bench.short_arch(encode(baselines.get("efficientnet_b0"))) == "efficientnet_b0"
+    assert library.short_arch(encode(baselines.get("efficientnet_b0"))) == "efficientnet_b0"
     other = MnasSpace(baselines.get("efficientnet_b0")).sample_random(3)
-    assert bench.short_arch(encode(other)) == "er3x2-ds3x2-er3x1-ir3x3-cn5x4-cn3x3-cn3x2"
+    assert library.short_arch(encode(other)) == "er3x2-ds3x2-er3x1-ir3x3-cn5x4-cn3x3-cn3x2"

@@ -130,3 +130,24 @@ def test_bad_flags_give_one_line_exit_2_and_write_nothing(tmp_path, capsys, argv
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_the_sign_test_counts_wins_among_the_nonzero_gaps():
+    from nas.compare.analysis import sign_test
+
+    # 7 wins of 8 (one tie dropped): P(X >= 7 | 8, 1/2) = 9/256.
+    gaps = np.array([1, 2, 3, 4, 5, 6, 7, -1, 0], dtype=float)
+    assert sign_test(gaps) == pytest.approx(9 / 256)
+    assert sign_test(np.zeros(4)) == 1.0
+    assert sign_test(np.array([-1.0, -2.0])) == pytest.approx(1.0)
+
+
+def test_the_paired_figures_count_a_tie_as_half_a_win():
+    from nas.compare.analysis import paired_figures
+
+    figures = paired_figures(np.array([0.5, 0.0, -0.25, 1.0]), resamples=500, confidence=0.9)
+    assert figures["win_rate"] == pytest.approx(2.5 / 4)
+    assert 0 <= figures["win_rate_low"] <= figures["win_rate"] <= figures["win_rate_high"] <= 1
+    assert figures["median_gap"] == pytest.approx(0.25)
+    assert figures["sign_p"] == pytest.approx(0.5)  # 2 wins of 3 nonzero: 4/8
+    assert 0 < figures["wilcoxon_p"] < 1
