@@ -69,12 +69,15 @@ def build_parser(prog: str = PROG) -> Parser:
     add(
         "--samplers",
         default=",".join(DEFAULT_SAMPLERS),
-        help=f"comma-separated, random among them (known: {', '.join(SAMPLERS)})",
+        help=f"comma-separated, random among them (known: {', '.join(SAMPLERS)}); "
+        "SAMPLER:halving (3 rungs, factor 3) or SAMPLER:halving:RxF spends the same training "
+        "images on successive halving",
     )
     add(
         "--budgets",
         default=",".join(map(str, DEFAULT_BUDGETS)),
-        help="comma-separated trial budgets",
+        help="comma-separated budgets, in trials of a plain search (a halving arm gets their "
+        "training images)",
     )
     add(
         "--noise-sd",
@@ -82,6 +85,12 @@ def build_parser(prog: str = PROG) -> Parser:
         help="comma-separated noise levels: 'run' (a trial sees one of the table's 3 runs, "
         "chosen by the seed) or the sd of Gaussian noise on the mean accuracy (a fraction: "
         "0.01 is 1 point)",
+    )
+    add(
+        "--noise-exponent",
+        type=float,
+        default=0.5,
+        help="halving arms: a rung seeing 1/k of the images sees noise sd x k ** this",
     )
     add("--repeats", type=int, default=100, help="seeds per sampler, budget and noise level")
     add("--first-seed", type=int, default=0, help="the seeds are FIRST_SEED ... + REPEATS - 1")
@@ -105,6 +114,7 @@ def config_from_args(args: Any) -> CompareConfig:
         samplers=_names(args.samplers),
         budgets=_budgets(args.budgets),
         noise_sds=_noises(args.noise_sd),
+        noise_exponent=args.noise_exponent,
         repeats=args.repeats,
         first_seed=args.first_seed,
         target_flops=args.target_flops,

@@ -16,12 +16,14 @@ import baselines
 from nas import cost, results
 from nas.cli.common import Parser, add_proxy_arguments, proxy_from_args, run
 from nas.cli.progress import TrialProgress
+from nas.errors import NASError
 from nas.proxy import PRESETS, resolve_device
 from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W
 from nas.search import PRUNERS, SAMPLERS, SearchConfig, StudyStatus, run_search, study_status
 from nas.search.checks import METRICS, OBJECTIVES, REWARDS
 from nas.search.config import DEFAULT_REFERENCE
-from nas.study.keys import finished_count
+from nas.search.strategy import STRATEGIES
+from nas.study.keys import finished_count, spent_images
 from nas.study.storage import HEARTBEAT_SECONDS, mask_url
 from search_spaces import DEFAULT_SPACE, SPACES, encode, nb_macro
 
@@ -153,6 +155,38 @@ def build_parser(prog: str = PROG) -> Parser:
         help="the study's total of finished trials, the reference included",
     )
     group.add_argument(
+        "--budget-images",
+        type=int,
+        default=None,
+        help="the whole search's budget in training images seen (every rung of every trial); "
+        "the trials then follow from it, so strategies can be given the same compute",
+    )
+    group.add_argument(
+        "--strategy",
+        default="plain",
+        choices=STRATEGIES,
+        help="plain: every candidate trains with the proxy's images; halving: successive "
+        "halving over images seen, many candidates on few images, the best promoted",
+    )
+    group.add_argument(
+        "--rungs", type=int, default=3, help="halving: rungs per candidate (the last: the proxy's)"
+    )
+    group.add_argument(
+        "--reduction-factor",
+        type=int,
+        default=3,
+        help="halving: a rung has this many times the images of the one below, and 1 in this "
+        "many candidates climbs to it",
+    )
+    group.add_argument(
+        "--finalists",
+        type=int,
+        default=0,
+        help="retrain the best this many networks with other seeds and name the best mean the "
+        "winner (0: the best single trial wins)",
+    )
+    group.add_argument("--finalist-seeds", type=int, default=2, help="retrainings of each finalist")
+    group.add_argument(
         "--timeout", type=float, default=None, help="stop starting trials after this many seconds"
     )
     group.add_argument(
@@ -250,9 +284,11 @@ def summary_text(study: optuna.Study, config: SearchConfig) -> str:
     """The final table and the best trial, as the command prints them."""
     frame = results.trials_frame(study)
     best = results.best_row(frame)
+    seen = spent_images(study.get_trials(deepcopy=False))
     lines = [
         f"\n{finished_count(study)} trials in {config.folder}/ "
-        f"({results.TRIALS_FILE}, {results.BEST_FILE})",
+        f"({results.TRIALS_FILE}, {results.BEST_FILE})"
+        + (f"; {seen:,} training images seen" if seen else ""),
         results.top_table(frame, config.top_k),
     ]
     if best is not None:
@@ -300,9 +336,44 @@ def plan_text(config: SearchConfig) -> str:
             f"lr={proxy.value('lr')}, optimizer={proxy.value('optimizer')}, "
             f"device {resolve_device(proxy.device)}"
         ),
-        f"{config.trials} trials, sampler {config.sampler_name}, pruner {config.pruning}",
+        f"{config.trials} trials"
+        + (
+            f", then the best {config.finalists} retrained {config.finalist_seeds} time(s) each"
+            if config.finalists
+            else ""
+        )
+        + f", sampler {config.sampler_name}, pruner {config.pruning}"
+        if config.budget_images is None
+        else budget_text(config),
     ]
     return "\n".join(lines)
+
+
+def budget_text(config: SearchConfig) -> str:
+    """The budget in images, as a dry run says it (the images per candidate known)."""
+    try:
+        rungs = config.rungs_for()
+    except NASError:
+        return f"budget {config.budget_images:,} training images, strategy {config.strategy}"
+    trials = config.total_trials()
+    if rungs.rungs == 1:
+        shape = f"{trials} candidates of {rungs.images:,} images"
+    else:
+        shape = (
+            f"up to {trials} candidates climbing {rungs.rungs} rungs of "
+            f"{', '.join(f'{n:,}' for n in rungs.images_at)} images (1 in "
+            f"{rungs.reduction_factor} goes on)"
+        )
+    finalists = (
+        f"; then the best {config.finalists} retrained {config.finalist_seeds} time(s) each "
+        f"({config.finalist_trials} x {rungs.images:,} images)"
+        if config.finalists
+        else ""
+    )
+    return (
+        f"budget {config.budget_images:,} training images, strategy {config.strategy}: {shape}"
+        f"{finalists}; sampler {config.sampler_name}, pruner {config.pruning}"
+    )
 
 
 def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:

@@ -123,13 +123,16 @@ def summarize(frame: pd.DataFrame, config: CompareConfig) -> pd.DataFrame:
 
 def anytime(frame: pd.DataFrame) -> dict[str, dict[str, list[float]]]:
     """Per noise level and sampler, at the largest budget: the median over repetitions of the
-    incumbent's true reward after each trial."""
+    incumbent's true reward after each trial (a halving arm's repetitions start different
+    numbers of trials: each curve is held at its last value to the longest's length)."""
     curves: dict[str, dict[str, list[float]]] = {}
     for noise, at_noise in frame.groupby("noise_sd", sort=False):
         largest = at_noise[at_noise["trials"] == at_noise["trials"].max()]
         curves[str(noise)] = {}
         for sampler, group in largest.groupby("sampler", sort=False):
-            values = np.array([json.loads(curve) for curve in group["curve"]], dtype=float)
+            each = [json.loads(curve) for curve in group["curve"]]
+            longest = max(map(len, each))
+            values = np.array([c + c[-1:] * (longest - len(c)) for c in each], dtype=float)
             curves[str(noise)][str(sampler)] = [float(v) for v in np.median(values, axis=0)]
     return curves
 
@@ -145,8 +148,9 @@ def plain(value: Any) -> Any:
 
 def summary_text(summary: pd.DataFrame) -> str:
     """The summary as a table a person reads."""
+    width = max([15, *(len(str(name)) + 2 for name in summary["sampler"])])
     lines = [
-        f"{'sampler':<15}{'trials':>7}{'noise':>7}{'reps':>6}{'true acc':>10}{'true rwd':>10}"
+        f"{'sampler':<{width}}{'trials':>7}{'noise':>7}{'reps':>6}{'true acc':>10}{'true rwd':>10}"
         f"{'pctile':>8}{'win vs random [90% CI]':>25}{'Wilcoxon p':>12}"
     ]
     for row in summary.itertuples(index=False):
@@ -157,13 +161,14 @@ def summary_text(summary: pd.DataFrame) -> str:
         )
         p = "-" if pd.isna(row.wilcoxon_p) else f"{row.wilcoxon_p:.3g}"
         lines.append(
-            f"{row.sampler:<15}{row.trials:>7}{row.noise_sd:>7}{row.repeats:>6}"
+            f"{row.sampler:<{width}}{row.trials:>7}{row.noise_sd:>7}{row.repeats:>6}"
             f"{row.median_true_accuracy:>10.2%}{row.median_true_reward:>10.4f}"
             f"{row.median_percentile:>8.2f}{win:>25}{p:>12}"
         )
     lines.append(
         "medians over the repetitions; pctile: the winner's true reward's percentile among the "
         "space's 6,561 networks; win: its true reward above random search's winner of the same "
-        "seed (ties half); noise 'run': one table run per study, chosen by its seed"
+        "seed (ties half); noise 'run': one table run per study, chosen by its seed; trials: "
+        "the budget, in a plain search's trials (every arm sees their training images)"
     )
     return "\n".join(lines)

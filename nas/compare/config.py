@@ -25,6 +25,49 @@ SUMMARY_JSON = "summary.json"
 PLOT_FILE = "anytime.png"  # the median true reward of the incumbent by trial
 
 
+@dataclass(frozen=True)
+class Arm:
+    """One searcher of the benchmark: a sampler and how it spends the budget, written
+    ``sampler``, ``sampler:halving`` (3 rungs, factor 3) or ``sampler:halving:RxF``, each
+    optionally followed by ``+KxM``: the best K networks retrained M times and the winner the
+    best mean (``tpe+3x2``, ``tpe:halving:2x2+2x1``)."""
+
+    sampler: str
+    strategy: str = "plain"
+    rungs: int = 3
+    reduction_factor: int = 3
+    finalists: int = 0
+    finalist_seeds: int = 2
+
+    @classmethod
+    def parse(cls, text: str) -> Arm:
+        searcher, plus, rerank = text.partition("+")
+        finalists = _shape(text, rerank, 1, "+KxM: K finalists >= 1, retrained M >= 1 times")
+        sampler, _, rest = searcher.partition(":")
+        if sampler not in SAMPLERS:
+            raise ConfigError("samplers", text, f"must name one of {', '.join(SAMPLERS)}")
+        extra = {} if not plus else {"finalists": finalists[0], "finalist_seeds": finalists[1]}
+        if not rest:
+            return cls(sampler, **extra)
+        strategy, _, shape = rest.partition(":")
+        if strategy != "halving":
+            raise ConfigError("samplers", text, "takes :halving or :halving:RxF after the sampler")
+        if not shape:
+            return cls(sampler, strategy, **extra)
+        rungs, factor = _shape(text, shape, 2, "halving's shape is RxF: R rungs >= 2, F >= 2")
+        return cls(sampler, strategy, rungs, factor, **extra)
+
+
+def _shape(text: str, shape: str, minimum: int, rule: str) -> tuple[int, int]:
+    """``AxB`` as two whole numbers >= ``minimum``; ("", ...) gives (0, 0)."""
+    if not shape:
+        return (0, 0)
+    first, _, second = shape.partition("x")
+    if not (first.isdigit() and second.isdigit() and min(int(first), int(second)) >= minimum):
+        raise ConfigError("samplers", text, rule)
+    return int(first), int(second)
+
+
 def noise_label(noise_sd: float | None) -> str:
     """How a noise level is written in files and tables: ``run`` or the sd."""
     return "run" if noise_sd is None else f"{noise_sd:g}"
@@ -34,7 +77,9 @@ def noise_label(noise_sd: float | None) -> str:
 class CompareConfig:
     """The benchmark: every sampler x budget x noise level, ``repeats`` seeds each."""
 
-    samplers: tuple[str, ...] = DEFAULT_SAMPLERS
+    samplers: tuple[str, ...] = DEFAULT_SAMPLERS  # arms: ``Arm.parse``
+    # In trials of a plain search; a halving arm gets the same training images (trials x the
+    # images of one candidate).
     budgets: tuple[int, ...] = DEFAULT_BUDGETS
     noise_sds: tuple[float | None, ...] = (RUN,)
     repeats: int = 100
@@ -42,6 +87,7 @@ class CompareConfig:
     target_flops: float = nb_macro.TARGET_FLOPS
     w: float = DEFAULT_W
     table: str | None = None  # None: the table shipped with the project
+    noise_exponent: float = 0.5  # halving arms: how the noise grows at the lower rungs
     jobs: int = 1  # processes
     out: str = "results/compare-nb-macro"
     resamples: int = 2000  # bootstrap resamples of the repetitions
@@ -57,8 +103,13 @@ class CompareConfig:
                 raise ConfigError(name, value, "repeats an entry")
             object.__setattr__(self, name, tuple(value))
         for sampler in self.samplers:
-            if sampler not in SAMPLERS:
-                raise ConfigError("samplers", sampler, f"must be among {', '.join(SAMPLERS)}")
+            arm = Arm.parse(sampler)
+            if (arm.strategy == "halving" or arm.finalists) and arm.sampler == "nsga2":
+                raise ConfigError("samplers", sampler, "halving ranks by one reward, not two")
+            if arm.strategy == "halving" and any(n is RUN for n in self.noise_sds):
+                raise ConfigError(
+                    "noise_sds", "run", f"{sampler}: halving needs noise levels (lower rungs)"
+                )
         if BASELINE not in self.samplers:
             raise ConfigError(
                 "samplers", ",".join(self.samplers), f"must include {BASELINE}: the pairs' baseline"
@@ -69,6 +120,9 @@ class CompareConfig:
         for noise_sd in self.noise_sds:
             if noise_sd is not RUN:
                 check_noise_sd(noise_sd)
+        value = self.noise_exponent
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 100:
+            raise ConfigError("noise_exponent", value, "must be a number from 0 to 100")
         for name, minimum in (("repeats", 2), ("jobs", 1), ("resamples", 100)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:

@@ -10,6 +10,7 @@ the FLOPs term the search priced, and placed among all 6,561 networks by it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -26,6 +27,7 @@ from nas.compare.config import (
     RUNS_FILE,
     SUMMARY_CSV,
     SUMMARY_JSON,
+    Arm,
     CompareConfig,
     noise_label,
 )
@@ -33,10 +35,12 @@ from nas.errors import JobFailed
 from nas.proxy import ProxyConfig
 from nas.reward import RewardConfig
 from nas.search.config import SearchConfig
+from nas.search.run import run_phases
 from nas.search.samplers import make_pruner, make_sampler
 from nas.search.table_objective import table_objective
 from nas.study.jobs import run_jobs
-from nas.study.loop import LoopSettings, optuna_verbosity, run_to_total
+from nas.study.keys import spent_images
+from nas.study.loop import LoopSettings, optuna_verbosity
 from nas.study.progress import ProgressFactory, Silent
 from nas.study.runlog import RunLog
 from nas.truth import load_table
@@ -60,13 +64,18 @@ LOG_COLUMNS = [
     "distinct",
     "seconds",
     "curve",
+    "noise_exponent",
+    "images_seen",
 ]
-KEY_COLUMNS = ("sampler", "trials", "noise_sd", "seed", "target_flops", "w")
+# Logs made before strategies: their rows are plain searches (no noise exponent).
+OLD_LOG_COLUMNS = LOG_COLUMNS[:-2]
+KEY_COLUMNS = ("sampler", "trials", "noise_sd", "seed", "target_flops", "w", "noise_exponent")
 
 
 @dataclass(frozen=True)
 class Task:
-    """One repetition: a table search of ``trials`` trials with ``sampler`` and ``seed``."""
+    """One repetition: a table search with ``sampler`` (an arm: ``Arm.parse``) and ``seed``
+    given the training images of ``trials`` plain trials."""
 
     sampler: str
     trials: int
@@ -75,6 +84,16 @@ class Task:
     target_flops: float
     w: float
     table: str | None
+    noise_exponent: float = 0.5  # halving arms: the lower rungs' noise
+
+    @property
+    def arm(self) -> Arm:
+        return Arm.parse(self.sampler)
+
+    @property
+    def exponent_label(self) -> str:
+        """The noise exponent as the log keeps it: blank for a plain arm (it has no rungs)."""
+        return "" if self.arm.strategy == "plain" else f"{self.noise_exponent:g}"
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -85,21 +104,37 @@ class Task:
             str(self.seed),
             f"{self.target_flops:g}",
             f"{self.w:g}",
+            self.exponent_label,
         )
 
     def search_config(self) -> SearchConfig:
-        return SearchConfig(
+        """The arm's search; a halving arm's budget is the plain trials' images."""
+        arm = self.arm
+        proxy = ProxyConfig(seed=self.seed, device="cpu")
+        plain = SearchConfig(
             space=nb_macro.NAME,
             objective="table",
-            sampler=self.sampler,
+            sampler=arm.sampler,
             trials=self.trials,
             noise_sd=self.noise_sd,
             table=self.table,
             target_flops=self.target_flops,
             w=self.w,
-            proxy=ProxyConfig(seed=self.seed, device="cpu"),
+            proxy=proxy,
             show_progress=False,
         )
+        if arm.strategy == "plain" and not arm.finalists:
+            return plain
+        return dataclasses.replace(
+            plain,
+            strategy=arm.strategy,
+            rungs=arm.rungs,
+            reduction_factor=arm.reduction_factor,
+            finalists=arm.finalists,
+            finalist_seeds=arm.finalist_seeds,
+            budget_images=self.trials * plain.candidate_images(),
+            noise_exponent=self.noise_exponent,
+        ).budgeted()
 
 
 @functools.lru_cache(maxsize=4)
@@ -137,15 +172,22 @@ def run_task(task: Task) -> dict[str, Any]:
     truth = load_table(task.table)
     rewards = true_rewards(task.table, task.target_flops, task.w)
     with optuna_verbosity(optuna.logging.ERROR):
+        pruner = make_pruner(config)
+        if config.strategy == "halving":
+            pruner = config.rungs_for().pruner()
         study = optuna.create_study(
             sampler=make_sampler(config),
-            pruner=make_pruner(config),
+            pruner=pruner,
             directions=["maximize", "minimize"] if config.two_objectives else ["maximize"],
         )
         settings = LoopSettings(
-            total=config.trials, heartbeat=60.0, where="memory", collect_garbage=False
+            total=config.trials,
+            heartbeat=60.0,
+            where="memory",
+            collect_garbage=False,
+            budget_images=config.candidate_budget(),
         )
-        run_to_total(study, table_objective(config), settings)
+        run_phases(study, table_objective(config), config, settings)
     frame = results.trials_frame(study)
     winner = results.best_row(frame)
     if winner is None:
@@ -168,6 +210,8 @@ def run_task(task: Task) -> dict[str, Any]:
         "distinct": int(frame[results.TABLE_KEY].nunique()),
         "seconds": time.perf_counter() - start,
         "curve": json.dumps([round(value, 6) for value in curve]),
+        "noise_exponent": task.exponent_label,
+        "images_seen": spent_images(study.get_trials(deepcopy=False)),
     }
 
 
@@ -183,7 +227,16 @@ def _anytime(frame, rewards: dict[str, float]) -> list[float]:
 def tasks(config: CompareConfig) -> list[Task]:
     """Every repetition, seed by seed so that a stopped benchmark has whole pairs."""
     return [
-        Task(sampler, budget, noise_sd, seed, float(config.target_flops), config.w, config.table)
+        Task(
+            sampler,
+            budget,
+            noise_sd,
+            seed,
+            float(config.target_flops),
+            config.w,
+            config.table,
+            config.noise_exponent,
+        )
         for seed in config.seeds
         for noise_sd in config.noise_sds
         for budget in config.budgets
@@ -200,6 +253,7 @@ def run_repetitions(
         config.folder / RUNS_FILE,
         LOG_COLUMNS,
         KEY_COLUMNS,
+        older=[OLD_LOG_COLUMNS],
         kind="sampler benchmark's run log",
         field="out",
     )

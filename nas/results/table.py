@@ -12,7 +12,7 @@ from optuna.trial import TrialState
 
 from nas.errors import InputError, MissingFile
 from nas.results.files import TRIALS_FILE
-from nas.study.keys import FAIL_REASON, SURPLUS
+from nas.study.keys import FAIL_REASON, IMAGES_SEEN, REPEAT, RERANK_OF, SURPLUS
 
 # The documented columns of trials.csv, in order; then the v2 reward's STEP_COLUMNS in studies
 # that used it, the sampled choices (b1_op ... b7_layers), and fail_reason.
@@ -41,7 +41,17 @@ TABLE_COLUMNS = [TABLE_KEY, TRUE_ACCURACY]
 # A trial whose network an earlier trial of the study already trained: that trial's number. The
 # column is present only in studies where it happened.
 REUSED_FROM = "reused_from"
-TRIAL_NUMBERS = ["retry_of", REUSED_FROM]  # columns that hold another trial's number
+# How far a trial went (nas.search.strategy): its training images (every rung it trained), its
+# last rung (0 for a plain trial) and its reward at each rung (``reward_rung0``, ...). Present in
+# studies made since strategies exist.
+RUNG = "rung"
+RUNG_REWARDS = "rung_rewards"  # the trial attribute: a list, one reward per rung trained
+RUNG_COLUMNS = [IMAGES_SEEN, RUNG]
+# A finalist's retraining (``finalists``): which of its extra training seeds (1, 2, ...; 0 or
+# blank: a candidate's own trial) and the number of the candidate's trial. Present in studies
+# that re-ranked finalists.
+FINALIST_COLUMNS = [REPEAT, RERANK_OF]
+TRIAL_NUMBERS = ["retry_of", REUSED_FROM, RERANK_OF]  # columns that hold another trial's number
 BALANCED = "balanced_accuracy"  # absent from studies made before 2026-12-05
 NUMERIC = ["flops", "params", "accuracy", "balanced_accuracy", "reward", "seconds", "images_per_s"]
 REASON = FAIL_REASON
@@ -60,6 +70,8 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     step_columns = False
     table_columns = False
     reused = False
+    rungs = -1  # the most rungs any trial recorded a reward for; -1: no rung columns
+    finalists = False
     for trial in study.get_trials(deepcopy=False):
         attrs = trial.user_attrs
         if attrs.get(SURPLUS):
@@ -77,15 +89,25 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         if REUSED_FROM in attrs:
             reused = True
             row[REUSED_FROM] = attrs[REUSED_FROM]
+        if RERANK_OF in attrs:
+            finalists = True
+            row.update({REPEAT: attrs.get(REPEAT), RERANK_OF: attrs[RERANK_OF]})
+        if RUNG in attrs:
+            rewards = attrs.get(RUNG_REWARDS) or []
+            rungs = max(rungs, len(rewards))
+            row.update({IMAGES_SEEN: attrs.get(IMAGES_SEEN), RUNG: attrs[RUNG]})
+            row.update({f"reward_rung{rung}": value for rung, value in enumerate(rewards)})
         row.update(trial.params)
         choices.update(trial.params)
         row[REASON] = attrs.get(REASON, "")
         if trial.state == TrialState.FAIL and REASON not in attrs:
             row[REASON] = "worker stopped mid-trial; parameters retried"
         rows.append(row)
-    steps = STEP_COLUMNS if step_columns else []
+    steps = list(STEP_COLUMNS) if step_columns else []
     steps += TABLE_COLUMNS if table_columns else []
     steps += [REUSED_FROM] if reused else []
+    steps += RUNG_COLUMNS + [f"reward_rung{rung}" for rung in range(rungs)] if rungs >= 0 else []
+    steps += FINALIST_COLUMNS if finalists else []
     columns = COLUMNS + steps + sorted(choices, key=_choice_order) + [REASON]
     frame = pd.DataFrame(rows, columns=columns)
     for column in TRIAL_NUMBERS:  # trial numbers, blank where none: 2, not 2.0
@@ -116,7 +138,19 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError(
             f"{str(path)!r} is not a trials.csv: missing column(s) {', '.join(missing)}"
         )
-    extra = [c for c in [*STEP_COLUMNS, TRUE_ACCURACY, *TRIAL_NUMBERS] if c in frame.columns]
+    rung_rewards = [c for c in frame.columns if c.startswith("reward_rung")]
+    extra = [
+        c
+        for c in [
+            *STEP_COLUMNS,
+            TRUE_ACCURACY,
+            *TRIAL_NUMBERS,
+            *RUNG_COLUMNS,
+            *rung_rewards,
+            REPEAT,
+        ]
+        if c in frame.columns
+    ]
     for column in NUMERIC + ["number"] + extra:
         try:
             frame[column] = pd.to_numeric(frame[column])

@@ -12,6 +12,7 @@ import baselines
 from nas.errors import ConfigError
 from nas.proxy import ProxyConfig, check_positive, resolve_device
 from nas.reward import RewardConfig
+from nas.search.strategy import STRATEGIES, Rungs
 from nas.study.storage import mask_url, scheme_of
 from nas.truth import check_noise_sd
 from search_spaces import SPACES, MnasSpace, NbMacroSpace, nb_macro
@@ -98,6 +99,9 @@ def check(config: Any) -> None:
         raise ConfigError("metric", config.metric, "the table knows accuracy only")
     if config.noise_sd is not None:
         check_noise_sd(config.noise_sd)
+    value = config.noise_exponent
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 100:
+        raise ConfigError("noise_exponent", value, "must be a number from 0 to 100")
     if config.objective != "table":
         for name in ("noise_sd", "table"):
             if getattr(config, name) is not None:
@@ -147,6 +151,7 @@ def check(config: Any) -> None:
             raise ConfigError("devices", config.devices, "must name at least one device")
         for device in config.devices:
             resolve_device(device, field="devices")
+    check_strategy(config)
     if config.workers > 1 and scheme_of(config.storage) == "sqlite":
         raise ConfigError(
             None,
@@ -154,4 +159,105 @@ def check(config: Any) -> None:
             f"{{workers}} {config.workers} with {{storage}} {mask_url(config.storage or '')!r} "
             "is refused: SQLite does not take concurrent writers; use the default journal "
             "file, postgresql:// or redis://",
+        )
+
+
+def check_strategy(config: Any) -> None:
+    """The strategy's rules; the budget's against the rungs where the proxy's images per
+    candidate are known before any data is loaded (else ``check_budget`` after loading)."""
+    if config.strategy not in STRATEGIES:
+        raise ConfigError("strategy", config.strategy, f"must be one of {', '.join(STRATEGIES)}")
+    check_positive(config, "budget_images", integer=True, optional=True)
+    check_positive(config, "rungs", integer=True)
+    value = config.reduction_factor
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise ConfigError("reduction_factor", value, "must be an integer >= 2")
+    if config.strategy == "halving":
+        check_halving(config)
+    check_finalists(config)
+    try:
+        images = config.candidate_images()
+    except ConfigError:
+        return  # known once the data is loaded
+    check_budget(config, images)
+
+
+def check_halving(config: Any) -> None:
+    if config.two_objectives:
+        raise ConfigError(
+            "strategy",
+            "halving",
+            f"ranks candidates by one reward; {{sampler}} {config.sampler_name!r} searches two "
+            "objectives (use the plain strategy)",
+        )
+    if config.pruner is not None:
+        raise ConfigError(
+            "pruner", config.pruner, "goes with the plain strategy: halving is its own pruner"
+        )
+    if config.objective == "table" and config.noise_sd is None:
+        raise ConfigError(
+            "strategy",
+            "halving",
+            "with {objective} table needs {noise_sd}: the table has no runs for the lower rungs",
+        )
+
+
+def check_finalists(config: Any) -> None:
+    value = config.finalists
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError("finalists", value, "must be a whole number (0: no re-ranking)")
+    check_positive(config, "finalist_seeds", integer=True)
+    if not value:
+        return
+    if config.two_objectives:
+        raise ConfigError(
+            "finalists",
+            value,
+            f"re-rank by one reward; {{sampler}} {config.sampler_name!r} searches two objectives",
+        )
+    if config.budget_images is None and value > config.trials:
+        raise ConfigError("finalists", value, f"must not exceed {{trials}} {config.trials}")
+
+
+def check_budget(config: Any, images: int) -> None:
+    """ConfigError unless the rungs and the budget fit ``images`` per candidate."""
+    rungs: Rungs = config.rungs_for_images(images)
+    if rungs.rungs > 1 and rungs.images_at[0] < 1:
+        raise ConfigError(
+            "rungs",
+            rungs.rungs,
+            f"do not fit {images:,} images per candidate with {{reduction_factor}} "
+            f"{rungs.reduction_factor}: the first rung would see no image",
+        )
+    if config.budget_images is None:
+        return
+    reserve = config.finalists * config.finalist_seeds * images
+    budget = config.budget_images - reserve
+    if reserve and budget < config.finalists * images:
+        raise ConfigError(
+            "budget_images",
+            config.budget_images,
+            f"leaves {max(0, budget):,} images after the finalists' {reserve:,} ({{finalists}} "
+            f"{config.finalists} x {{finalist_seeds}} {config.finalist_seeds} x {images:,}): "
+            f"too few for {config.finalists} candidates",
+        )
+    first = rungs.images if rungs.rungs == 1 else rungs.rungs * rungs.images_at[0]
+    if budget < first:
+        raise ConfigError(
+            "budget_images",
+            budget,
+            f"is below one candidate's {images:,} training images"
+            if rungs.rungs == 1
+            else f"is below one rung: {rungs.rungs} candidates of {rungs.images_at[0]:,} images "
+            f"({first:,}) start the first",
+        )
+    if rungs.last_rung_candidates(budget) < 1:
+        raise ConfigError(
+            "budget_images",
+            budget,
+            f"starts {budget // (rungs.rungs * rungs.images_at[0])} candidates (a synchronous "
+            f"bracket's), too few for one to reach rung "
+            f"{rungs.rungs - 1} with {{reduction_factor}} {rungs.reduction_factor}: raise it "
+            f"to {rungs.rungs * rungs.images_at[0] * rungs.reduction_factor ** (rungs.rungs - 1):,}"
+            " or lower {rungs}",
         )

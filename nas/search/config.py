@@ -29,6 +29,7 @@ from nas.search.checks import (
     check,
 )
 from nas.search.objective import Deployment
+from nas.search.strategy import Rungs
 from nas.study.storage import HEARTBEAT_SECONDS, mask_url
 from nas.train import TrainConfig
 from search_spaces import (
@@ -75,10 +76,21 @@ class SearchConfig:
     metric: str = "accuracy"  # the reward's ACC: "accuracy" or "balanced_accuracy"
     noise_sd: float | None = None  # objective "table": Gaussian noise on the mean (else one run)
     table: str | None = None  # objective "table": the table's file; None: the one shipped
+    # objective "table" with rungs: a rung seeing 1/k of the images sees noise_sd x k ** this.
+    noise_exponent: float = 0.5
     proxy: ProxyConfig = dataclasses.field(default_factory=ProxyConfig)
     sampler: str | optuna.samplers.BaseSampler = "tpe"  # a name, or an Optuna sampler
     pruner: str | optuna.pruners.BasePruner | None = None  # None: the preset's
     trials: int = 12
+    # How the budget is spent (nas.search.strategy): "plain", or "halving" over images seen.
+    strategy: str = "plain"
+    budget_images: int | None = None  # the whole search's training images; then trials follow
+    rungs: int = 3  # halving: rungs per candidate
+    reduction_factor: int = 3  # halving: 1 in this many goes on at each rung
+    # The best this many networks are trained again, finalist_seeds times each with other
+    # training seeds, and the winner is the best mean of them (0: the best single trial wins).
+    finalists: int = 0
+    finalist_seeds: int = 2
     timeout: float | None = None
     study_name: str | None = None
     results_dir: str = "results"
@@ -108,9 +120,12 @@ class SearchConfig:
     @property
     def pruning(self) -> str:
         """The pruner in effect: its own (a name, or an object's class name), else the
-        preset's; none with two objectives (Optuna cannot prune them)."""
+        preset's; none with two objectives (Optuna cannot prune them); successive halving
+        with the halving strategy."""
         if self.two_objectives:
             return "none"
+        if self.strategy == "halving":
+            return "halving"
         if self.pruner is None:
             return self.proxy.preset_values.pruner
         return self.pruner if isinstance(self.pruner, str) else type(self.pruner).__name__
@@ -147,6 +162,8 @@ class SearchConfig:
         sampler = self.sampler_name
         if not isinstance(self.sampler, str):  # TPESampler -> tpe
             sampler = sampler.removesuffix("Sampler").lower() or "sampler"
+        if self.strategy != "plain":
+            sampler = f"{sampler}-{self.strategy}"
         if self.objective == "table":
             return f"{self.space_name}-table-{sampler}"
         dataset = self.proxy.dataset
@@ -205,6 +222,59 @@ class SearchConfig:
         """The v2 reward, when ``reward_kind`` asks for it."""
         return TrainingAwareReward(self.w, self.v) if self.reward_kind == "v2" else None
 
+    def candidate_images(self, train_images: int | None = None) -> int:
+        """Training images one candidate sees (the last rung's) on ``train_images`` training
+        images; None: the preset's nominal training size (a table search trains nothing)."""
+        count = train_images if train_images is not None else self.proxy.value("train_subset")
+        if not count:
+            raise ConfigError(
+                "budget_images", self.budget_images, "needs the proxy's training size"
+            )
+        return self.proxy.images_seen_on(count)
+
+    def rungs_for(self, train_images: int | None = None) -> Rungs:
+        """The rungs a candidate climbs (one for the plain strategy)."""
+        return self.rungs_for_images(self.candidate_images(train_images))
+
+    def rungs_for_images(self, images: int) -> Rungs:
+        """The rungs of candidates that see ``images`` training images at the last."""
+        rungs = self.rungs if self.strategy == "halving" else 1
+        return Rungs(images, rungs, self.reduction_factor)
+
+    @property
+    def finalist_trials(self) -> int:
+        """The trials that train the finalists again."""
+        return self.finalists * self.finalist_seeds
+
+    @property
+    def study_total(self) -> int:
+        """Every trial the study ends with: the candidates', then the finalists'."""
+        return self.trials + self.finalist_trials
+
+    def candidate_budget(self, train_images: int | None = None) -> int | None:
+        """The budget in images less the finalists' share (None without a budget)."""
+        if self.budget_images is None:
+            return None
+        images = self.candidate_images(train_images)
+        return self.budget_images - self.finalist_trials * images
+
+    def total_trials(self, train_images: int | None = None) -> int:
+        """Candidates the study starts: ``trials``, or those a budget in images starts (its
+        share left after the finalists')."""
+        budget = self.candidate_budget(train_images)
+        if budget is None:
+            return self.trials
+        return self.rungs_for(train_images).candidates(max(0, budget))
+
+    def budgeted(self, train_images: int | None = None) -> SearchConfig:
+        """This config with ``trials`` the budget's (itself without a budget in images)."""
+        if self.budget_images is None:
+            return self
+        from nas.search.checks import check_budget
+
+        check_budget(self, self.candidate_images(train_images))
+        return dataclasses.replace(self, trials=self.total_trials(train_images))
+
     def train_config(self, train_images: int | None = None) -> TrainConfig:
         """How every candidate trains on ``train_images`` training images (None: the preset's
         nominal training size)."""
@@ -226,6 +296,8 @@ class SearchConfig:
         reward = self.rewarding
         proxy = self.proxy.identity()
         table = {"objective": "table", "noise_sd": self.noise_sd}
+        if self.strategy != "plain" and self.noise_exponent != 0.5:
+            table["noise_exponent"] = self.noise_exponent
         return {
             "reference": self.reference_name if self.has_reference else None,
             "dataset": proxy.pop("dataset"),
@@ -244,7 +316,22 @@ class SearchConfig:
             **({"reward_kind": "v2", "w": self.w, "v": self.v} if self.reward_kind == "v2" else {}),
             **(table if self.objective == "table" else {}),
             **({"metric": self.metric} if self.metric != "accuracy" else {}),
+            **self._strategy_identity(),
         }
+
+    def _strategy_identity(self) -> dict[str, Any]:
+        """How candidates are trained; only where it differs from a plain search, so that
+        studies made before strategies existed still resume."""
+        shape: dict[str, Any] = {}
+        if self.strategy != "plain":
+            shape |= {
+                "strategy": self.strategy,
+                "rungs": self.rungs,
+                "reduction_factor": self.reduction_factor,
+            }
+        if self.finalists:
+            shape |= {"finalists": self.finalists, "finalist_seeds": self.finalist_seeds}
+        return shape  # the budget, like ``trials``, may grow when a study is resumed
 
     def _space_identity(self) -> dict[str, Any]:
         name = self.space_name

@@ -15,9 +15,10 @@ import baselines
 from nas import cost
 from nas.data import ProxyData
 from nas.errors import InputError
-from nas.results.table import REUSED_FROM, STEP_COLUMNS
+from nas.results.table import REPEAT, REUSED_FROM, STEP_COLUMNS
 from nas.reward import RewardConfig, TrainingAwareReward
 from nas.search.step_cost import StepCoster
+from nas.search.strategy import IMAGES_SEEN, RUNG, RUNG_REWARDS, Rungs
 from nas.study.faults import is_connection_error
 from nas.study.heartbeat import Heartbeat
 from nas.study.keys import FAIL_REASON, WORKER, worker_id
@@ -45,14 +46,34 @@ class Deployment:
 
 
 # What a trial copies from an earlier trial of the same network.
-REUSED_ATTRS = ("accuracy", "balanced_accuracy", "reward", "images_per_s", "device", *STEP_COLUMNS)
+# Its images seen are not: a reused result costs none.
+REUSED_ATTRS = (
+    "accuracy",
+    "balanced_accuracy",
+    "reward",
+    "images_per_s",
+    "device",
+    RUNG,
+    RUNG_REWARDS,
+    *STEP_COLUMNS,
+)
 
 
-def trained_before(trial: optuna.Trial, string: str) -> optuna.trial.FrozenTrial | None:
-    """The first complete trial of the study that trained the network ``string``, if any.
-    Every trial of a study trains with its recipe and seed, so its result is this one's."""
+REPEAT_SEED = 1000  # a finalist's retraining k trains with the study's seed + 1000 k
+
+
+def trained_before(
+    trial: optuna.Trial, string: str, repeat: int = 0
+) -> optuna.trial.FrozenTrial | None:
+    """The first complete trial of the study that trained the network ``string`` with the same
+    seed (``repeat``), if any: every trial of a study trains with its recipe, so its result is
+    this one's."""
     for other in trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-        if other.number != trial.number and other.user_attrs.get("arch") == string:
+        if (
+            other.number != trial.number
+            and other.user_attrs.get("arch") == string
+            and (other.user_attrs.get(REPEAT) or 0) == repeat
+        ):
             return other
     return None
 
@@ -79,6 +100,7 @@ class Objective:
         training_aware: TrainingAwareReward | None = None,
         step_coster: StepCoster | None = None,
         metric: str = "accuracy",
+        rungs: Rungs | None = None,
     ) -> None:
         if (training_aware is None) != (step_coster is None):
             raise InputError("training_aware and step_coster go together")
@@ -93,6 +115,7 @@ class Objective:
         self.training_aware = training_aware
         self.step_coster = step_coster
         self.metric = metric
+        self.rungs = rungs  # halving: the rungs each candidate climbs
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         trial.set_user_attr(WORKER, worker_id())
@@ -122,7 +145,8 @@ class Objective:
         if reason is not None:
             trial.set_user_attr(FAIL_REASON, f"not trained: {reason}")
             raise optuna.TrialPruned(reason)
-        earlier = trained_before(trial, encode(arch))
+        repeat = int(trial.user_attrs.get(REPEAT) or 0)  # a finalist's retraining: its seed
+        earlier = trained_before(trial, encode(arch), repeat)
         if earlier is not None:  # the same network, the same recipe (the study's): not again
             for key in REUSED_ATTRS:
                 if key in earlier.user_attrs:
@@ -137,6 +161,10 @@ class Objective:
             for key, number in step_cost.attrs().items():
                 trial.set_user_attr(key, number)
 
+        seed = self.seed + REPEAT_SEED * repeat
+        if self.rungs is not None and self.rungs.rungs > 1 and not repeat:
+            return self._climb(trial, arch, flops, step_cost)
+
         def report(accuracy: float, step: int, last: bool) -> None:
             if self.two_objectives:
                 return  # Optuna's pruners work on single-objective studies only
@@ -149,17 +177,64 @@ class Objective:
         # Common random numbers: every candidate starts from the same seed and so sees the same
         # batches in the same order with the same crops and flips; candidates then differ by
         # their architecture, not by the luck of their data order.
-        result = train_arch(arch, self.data, self.train_config, seed=self.seed, report=report)
+        # A finalist's retraining is never pruned: it is judged whole, with the others.
+        result = train_arch(
+            arch, self.data, self.train_config, seed=seed, report=None if repeat else report
+        )
+        scored, value = self._score(result, flops, step_cost)
+        self._record(trial, result, value)
+        trial.set_user_attr(IMAGES_SEEN, result.steps * self.train_config.batch_size)
+        last = 0 if self.rungs is None else self.rungs.rungs - 1  # a finalist trains the last
+        trial.set_user_attr(RUNG, last)
+        trial.set_user_attr(RUNG_REWARDS, [None] * last + [value])
+        if self.two_objectives:
+            return scored, float(flops)
+        return value
+
+    def _climb(self, trial: optuna.Trial, arch, flops: int, step_cost) -> float:
+        """Successive halving: each rung trains the candidate afresh on its rung's images and
+        reports the reward with the rung's images as the step; the pruner stops it or lets it
+        climb. The images of every rung trained count."""
+        rungs = self.rungs
+        seen = 0
+        seconds = 0.0
+        rewards: list[float] = []
+        for rung, images in enumerate(rungs.images_at):
+            config = rungs.train_config(self.train_config, rung)
+            result = train_arch(arch, self.data, config, seed=self.seed)
+            seen += result.steps * config.batch_size
+            seconds += result.seconds
+            value = self._score(result, flops, step_cost)[1]
+            rewards.append(value)
+            trial.set_user_attr(IMAGES_SEEN, seen)
+            trial.set_user_attr(RUNG, rung)
+            trial.set_user_attr(RUNG_REWARDS, rewards)
+            if rung == rungs.rungs - 1:
+                self._record(trial, result, value)
+                trial.set_user_attr("seconds", seconds)
+                return value
+            trial.report(value, images)
+            if trial.should_prune():
+                trial.set_user_attr("accuracy", result.accuracy)
+                trial.set_user_attr("seconds", seconds)
+                trial.set_user_attr(
+                    FAIL_REASON, f"pruned at rung {rung} ({images:,} images): reward {value:.4f}"
+                )
+                raise optuna.TrialPruned()
+        raise AssertionError("unreachable: the last rung returns")
+
+    def _score(self, result, flops: int, step_cost) -> tuple[float, float]:
+        """(the metric the reward takes, the reward) of one training."""
         scored = result.balanced_accuracy if self.metric == "balanced_accuracy" else result.accuracy
         if step_cost is not None and self.training_aware is not None:
             value = self.training_aware(scored, step_cost.step_ratio, step_cost.params_ratio)
         else:
             value = self.reward(scored, flops)
+        return scored, value
+
+    def _record(self, trial: optuna.Trial, result, value: float) -> None:
         trial.set_user_attr("accuracy", result.accuracy)
         trial.set_user_attr("balanced_accuracy", result.balanced_accuracy)
         trial.set_user_attr("reward", value)
         trial.set_user_attr("seconds", result.seconds)
         trial.set_user_attr("images_per_s", result.images_per_s)
-        if self.two_objectives:
-            return scored, float(flops)
-        return value

@@ -7,7 +7,9 @@ on, and ``trials`` is the study's total, so a killed job is finished rather than
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import optuna
@@ -20,6 +22,7 @@ from nas.errors import InputError, Interrupted
 from nas.proxy import resolve_device
 from nas.runtime import torch_threads
 from nas.search.config import SearchConfig
+from nas.search.finalists import enqueue_finalists
 from nas.search.objective import Objective
 from nas.search.outputs import (
     SKIPPED_FILE,
@@ -30,10 +33,10 @@ from nas.search.outputs import (
 )
 from nas.search.step_cost import StepCoster
 from nas.search.table_objective import TableObjective, table_objective
-from nas.study.keys import SURPLUS, WORKER, finished_count
+from nas.study.keys import RERANK_OF, SURPLUS, WORKER, counts_as_finished, finished_count
 from nas.study.loop import LoopSettings, optuna_verbosity, run_to_total, terminate_as_interrupt
 from nas.study.progress import ProgressFactory, Silent
-from nas.study.storage import has_optuna_heartbeat, mask_url, open_storage
+from nas.study.storage import fail_unclaimed, has_optuna_heartbeat, mask_url, open_storage
 from nas.study.workers import check_exit_codes, cores, run_workers
 
 log = logging.getLogger(__name__)
@@ -103,12 +106,66 @@ def _step_coster(config: SearchConfig, data) -> StepCoster | None:
     return StepCoster(config.search_space.reference, data, batch_size)
 
 
+def _rung_pruner(config: SearchConfig, train_images: int | None, pruner):
+    """Successive halving's pruner on the rungs of ``train_images`` (the halving strategy),
+    else ``pruner``."""
+    if config.pruning != "halving":
+        return pruner
+    return config.rungs_for(train_images).pruner()
+
+
+def run_phases(
+    study: optuna.Study,
+    objective,
+    config: SearchConfig,
+    settings: LoopSettings,
+    callbacks: Sequence = (),
+    listener=None,
+    progress: ProgressFactory = Silent,
+) -> None:
+    """A search's trials on the engine's loop: the candidates to their total (or their budget),
+    then, with ``finalists``, the finalists' retrainings (``nas.search.finalists``), enqueued
+    where the study lacks them and run to the candidates finished so far plus the retrainings.
+    ``listener`` follows the candidates; ``progress`` makes the finalists' own."""
+    run_to_total(study, objective, settings, [*callbacks, *([listener] if listener else [])])
+    if not config.finalists:
+        return
+    if listener is not None:
+        listener.close()
+    enqueue_finalists(study, config.finalists, config.finalist_seeds)
+    trials = study.get_trials(deepcopy=False)
+    candidates = sum(counts_as_finished(t) and RERANK_OF not in t.user_attrs for t in trials)
+    retrained = sum(counts_as_finished(t) and RERANK_OF in t.user_attrs for t in trials)
+    own = progress(
+        config.finalist_trials, retrained, config.show_progress, settings.label + "finalists "
+    )
+    phase = dataclasses.replace(
+        settings, total=candidates + config.finalist_trials, budget_images=None
+    )
+    try:
+        run_to_total(study, objective, phase, [*callbacks, own])
+    finally:
+        own.close()
+
+
+def _budgeted(config: SearchConfig) -> SearchConfig:
+    """``config`` with the trials its budget in images starts: counted on the proxy's nominal
+    training size, or, when the budget is in epochs of a size the data decides, on the data."""
+    if config.budget_images is None:
+        return config
+    if config.objective == "table" or config.proxy.budget_images is not None:
+        return config.budgeted()  # the images per candidate do not depend on the data's size
+    data = load_data(config.proxy.data_config, "cpu")
+    return config.budgeted(data.train_images.shape[0])
+
+
 def run_search(
     config: SearchConfig, progress: ProgressFactory = Silent, worker: int | None = None
 ) -> optuna.Study:
     """Run (or resume) the search described by ``config`` and return its study. With
     ``config.workers > 1`` the trials are spread over that many processes, each of which
     calls this with its ``worker`` index. ``progress`` makes the job's progress listener."""
+    config = _budgeted(config)
     if worker is None and config.workers > 1:
         return _run_parallel(config, progress)
     label = ""
@@ -125,12 +182,15 @@ def run_search(
         optuna_heartbeat = has_optuna_heartbeat(config.storage)
         if config.objective == "table":
             objective: Objective | TableObjective = table_objective(config)
+            train_images = None
             study = prepare_study(config, write_config=worker is None, worker=worker)
+            study.pruner = _rung_pruner(config, None, study.pruner)
             outputs = SearchOutputs(config, *_shape(config))
         else:
             data = load_data(config.proxy.data_config, resolve_device(config.proxy.device))
             train_images = data.train_images.shape[0]
             study = prepare_study(config, write_config=worker is None, worker=worker)
+            study.pruner = _rung_pruner(config, train_images, study.pruner)
             if worker is None:  # what the proxy uses, once the settings are known to be good
                 notes = data.notes
                 if data.skipped:
@@ -150,6 +210,7 @@ def run_search(
                 training_aware=config.training_aware,
                 step_coster=_step_coster(config, data),
                 metric=config.metric,
+                rungs=config.rungs_for(train_images),
             )
         listener = progress(config.trials, finished_count(study), config.show_progress, label)
         settings = LoopSettings(
@@ -160,15 +221,18 @@ def run_search(
             timeout=config.timeout,
             label=label,
             collect_garbage=config.objective != "table",
+            budget_images=config.candidate_budget(train_images),
         )
+        began = datetime.datetime.now()  # Optuna's trial times: naive local
         try:
             with terminate_as_interrupt():
-                run_to_total(study, objective, settings, [outputs, listener])
+                run_phases(study, objective, config, settings, [outputs], listener, progress)
         except KeyboardInterrupt:
             listener.close()
+            fail_unclaimed(study, began)
             outputs.write(study)
             log.warning(
-                f"\n{label}interrupted: {finished_count(study)} of {config.trials} trials "
+                f"\n{label}interrupted: {finished_count(study)} of {config.study_total} trials "
                 "finished; the running trial will be retried: run the same command again "
                 "to resume"
             )
@@ -191,7 +255,9 @@ class StudyStatus:
 
 
 def study_status(config: SearchConfig) -> StudyStatus:
-    """Where a study stands, read from its storage by any host: no data loaded, no training."""
+    """Where a study stands, read from its storage by any host: no data loaded, no training
+    (but to count a budget given in epochs of a size the data decides)."""
+    config = _budgeted(config)
     with optuna_verbosity(optuna.logging.WARNING):
         storage = open_storage(config.storage, config.journal, config.heartbeat)
         try:

@@ -50,6 +50,8 @@ def make_pruner(config: SearchConfig) -> optuna.pruners.BasePruner:
     """The pruner: the object given, else the one its name makes (none with two objectives)."""
     if config.pruner is not None and not isinstance(config.pruner, str):
         return optuna.pruners.NopPruner() if config.two_objectives else config.pruner
+    if config.pruning == "halving":  # its rungs follow the data: run_search sets it once loaded
+        return optuna.pruners.NopPruner()
     if config.pruning == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=5)
     if config.pruning == "hyperband":

@@ -17,9 +17,12 @@ from nas.results import TABLE_KEY, TRUE_ACCURACY
 from nas.reward import RewardConfig
 from nas.search.config import SearchConfig
 from nas.search.objective import Deployment
-from nas.study.keys import WORKER, worker_id
+from nas.search.strategy import IMAGES_SEEN, RUNG, RUNG_REWARDS, Rungs
+from nas.study.keys import FAIL_REASON, REPEAT, WORKER, worker_id
 from nas.truth import TruthTable, load_table
 from search_spaces import NbMacroSpace, encode, nb_macro
+
+REPEAT_DRAW = 100  # a finalist's retraining k draws noise 100 + k (the rungs draw 1, 2, ...)
 
 
 class TableObjective:
@@ -34,6 +37,8 @@ class TableObjective:
         seed: int = 0,
         noise_sd: float | None = None,
         two_objectives: bool = False,
+        rungs: Rungs | None = None,
+        noise_exponent: float = 0.5,
     ) -> None:
         self.space = space
         self.table = table
@@ -42,6 +47,8 @@ class TableObjective:
         self.seed = seed
         self.noise_sd = noise_sd
         self.two_objectives = two_objectives
+        self.noise_exponent = noise_exponent
+        self.rungs = rungs or Rungs(1)  # the images are nominal: a table trains nothing
         self._priced: dict[str, tuple[int, int]] = {}
 
     def price(self, key: str) -> tuple[int, int]:
@@ -62,15 +69,45 @@ class TableObjective:
         key = nb_macro.key(arch)
         flops, params = self.price(key)
         truth = self.table[key]
-        accuracy = truth.observed(self.seed, self.noise_sd)
-        value = self.reward(accuracy, flops)
+        for name, number in (("arch", encode(arch)), (TABLE_KEY, key), ("flops", flops)):
+            trial.set_user_attr(name, number)
+        trial.set_user_attr("params", params)
+        trial.set_user_attr(TRUE_ACCURACY, truth.accuracy)
+        rungs = self.rungs
+        rewards: list[float] = []
+        last = rungs.rungs - 1
+        repeat = int(trial.user_attrs.get(REPEAT) or 0)  # a finalist's retraining
+        if repeat:
+            # Another training seed at the last rung: another table run, or another draw.
+            seed, draw = self.seed + repeat, REPEAT_DRAW + repeat
+            accuracy = truth.observed(seed, self.rung_noise(last), draw if self.noise_sd else 0)
+            value = self.reward(accuracy, flops)
+            trial.set_user_attr(IMAGES_SEEN, rungs.images)
+            trial.set_user_attr(RUNG, last)
+            trial.set_user_attr(RUNG_REWARDS, [None] * last + [value])
+            return self._finish(trial, accuracy, value, flops, start)
+        for rung, images in enumerate(rungs.images_at):
+            draw = 0 if rung == last else rung + 1  # the last rung sees what a plain trial sees
+            accuracy = truth.observed(self.seed, self.rung_noise(rung), draw)
+            value = self.reward(accuracy, flops)
+            rewards.append(value)
+            trial.set_user_attr(IMAGES_SEEN, sum(rungs.images_at[: rung + 1]))
+            trial.set_user_attr(RUNG, rung)
+            trial.set_user_attr(RUNG_REWARDS, rewards)
+            if rung == last:
+                break
+            trial.report(value, images)
+            if trial.should_prune():
+                trial.set_user_attr("accuracy", accuracy)
+                trial.set_user_attr(
+                    FAIL_REASON, f"pruned at rung {rung} ({images:,} images): reward {value:.4f}"
+                )
+                raise optuna.TrialPruned()
+        return self._finish(trial, accuracy, value, flops, start)
+
+    def _finish(self, trial, accuracy: float, value: float, flops: int, start: float):
         for name, number in (
-            ("arch", encode(arch)),
-            (TABLE_KEY, key),
-            ("flops", flops),
-            ("params", params),
             ("accuracy", accuracy),
-            (TRUE_ACCURACY, truth.accuracy),
             ("reward", value),
             ("seconds", time.perf_counter() - start),
         ):
@@ -78,6 +115,15 @@ class TableObjective:
         if self.two_objectives:
             return accuracy, float(flops)
         return value
+
+    def rung_noise(self, rung: int) -> float | None:
+        """The noise a trial sees at ``rung``: ``noise_sd`` at the last; a lower rung's training
+        sees 1/k of the images and ``noise_sd * k ** noise_exponent`` noise (0.5: as an average
+        over fewer images would; larger: the lower rungs rank worse than that)."""
+        if self.noise_sd is None:
+            return None
+        share = self.rungs.images / self.rungs.images_at[rung]
+        return self.noise_sd * share**self.noise_exponent
 
 
 def table_objective(config: SearchConfig) -> TableObjective:
@@ -90,4 +136,6 @@ def table_objective(config: SearchConfig) -> TableObjective:
         seed=config.proxy.seed,
         noise_sd=config.noise_sd,
         two_objectives=config.two_objectives,
+        rungs=config.rungs_for(),
+        noise_exponent=config.noise_exponent,
     )

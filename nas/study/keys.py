@@ -17,6 +17,11 @@ RETRIES = "retries"  # how many times in a row those parameters lost their worke
 LABEL = "label"  # the name of an enqueued point (a grid point, a family member)
 REFERENCE = "reference"  # the name of the reference architecture in its trial
 RESULT = "result"  # the values a trial's objective returned, recorded just before it ends
+REPEAT = "repeat"  # a finalist's retraining: which of its extra training seeds (1, 2, ...)
+RERANK_OF = "rerank_of"  # a finalist's retraining: the number of the network's candidate trial
+# What an enqueued trial is besides its parameters: a retry carries them over.
+ENQUEUED_ATTRS = (REFERENCE, LABEL, REPEAT, RERANK_OF)
+IMAGES_SEEN = "images_seen"  # a trial's training images so far, every rung it trained counted
 
 
 def counts_as_finished(trial: optuna.trial.FrozenTrial) -> bool:
@@ -27,6 +32,16 @@ def counts_as_finished(trial: optuna.trial.FrozenTrial) -> bool:
     if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
         return True
     return trial.state == TrialState.FAIL and FAIL_REASON in trial.user_attrs
+
+
+def spent_images(trials) -> int:
+    """Training images the trials saw (running ones so far; reused results and trials that
+    recorded none count none; surplus trials trained nothing)."""
+    return sum(
+        int(trial.user_attrs.get(IMAGES_SEEN) or 0)
+        for trial in trials
+        if not trial.user_attrs.get(SURPLUS)
+    )
 
 
 def finished_count(study: optuna.Study) -> int:

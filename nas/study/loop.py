@@ -22,7 +22,7 @@ from optuna.trial import TrialState
 
 from nas.errors import InputError
 from nas.study.faults import os_error_in, unwritable, with_backoff
-from nas.study.keys import RESULT, SURPLUS, counts_as_finished
+from nas.study.keys import RESULT, SURPLUS, counts_as_finished, spent_images
 from nas.study.storage import mask_url, recover_stale_trials
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ class LoopSettings:
     # A full garbage collection after each trial frees a trained network's (GPU) memory; it costs
     # ~80 ms in a process holding torch, the whole cost of a trial that trains nothing.
     collect_garbage: bool = True
+    # Start no trial once the study's trials have seen this many training images (running ones
+    # so far); ``total`` is then a cap.
+    budget_images: int | None = None
 
 
 class WithinTotal:
@@ -100,6 +103,14 @@ def run_to_total(
             return False
         waiting = any(t.state == TrialState.WAITING for t in trials)
         running = sum(t.state == TrialState.RUNNING for t in trials)
+        spent = (
+            settings.budget_images is not None and spent_images(trials) >= settings.budget_images
+        )
+        if spent and not waiting:  # a retried trial (waiting) is finished; nothing new starts
+            if not running:
+                return False
+            time.sleep(poll)  # the last trials run elsewhere; if their worker dies, retry them
+            return True
         if not waiting and finished + running >= settings.total:
             time.sleep(poll)  # the last trials run elsewhere; if their worker dies, retry them
             return True

@@ -8,6 +8,7 @@ keeps passwords out of messages, and recovers trials left running by a killed pr
 
 from __future__ import annotations
 
+import datetime
 import inspect
 import logging
 import os
@@ -24,10 +25,9 @@ from optuna.trial import TrialState
 from nas.errors import ConfigError, InputError
 from nas.study.journal import open_journal
 from nas.study.keys import (
+    ENQUEUED_ATTRS,
     FAIL_REASON,
     HEARTBEAT,
-    LABEL,
-    REFERENCE,
     RESULT,
     RETRIES,
     RETRY_OF,
@@ -208,8 +208,8 @@ def recover_stale_trials(
             )
             continue
         attrs = {RETRY_OF: trial.number, RETRIES: retries}
-        for key in (REFERENCE, LABEL):
-            if trial.user_attrs.get(key):
+        for key in ENQUEUED_ATTRS:
+            if trial.user_attrs.get(key) is not None:  # a rerank_of may be trial 0
                 attrs[key] = trial.user_attrs[key]
         # Another worker may be recovering the same trial: look again just before enqueuing.
         if any(t.user_attrs.get(RETRY_OF) == trial.number for t in study.get_trials()):
@@ -222,3 +222,20 @@ def recover_stale_trials(
             "a kill mid-write): completed from the results they recorded, not trained again"
         )
     return recovered
+
+
+def fail_unclaimed(study: optuna.Study, since: datetime.datetime) -> list[int]:
+    """Fail the trials an interrupt left RUNNING before their objective began (no worker
+    recorded yet: it landed inside Optuna's ``ask``), started at or after ``since``; like a trial
+    whose worker died, each is retried when the study resumes. Returns their numbers."""
+    failed = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        started = trial.datetime_start
+        if WORKER in trial.user_attrs or started is None or started < since:
+            continue
+        try:
+            study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+        failed.append(trial.number)
+    return failed

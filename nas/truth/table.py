@@ -36,15 +36,16 @@ class Truth:
     params: int
     flops: int  # the table's multiply-adds at 32x32
 
-    def observed(self, seed: int, noise_sd: float | None = None) -> float:
+    def observed(self, seed: int, noise_sd: float | None = None, draw: int = 0) -> float:
         """What a search sees of this network with ``seed``: one of the table's runs (the
         ``seed % 3``-th), or, with ``noise_sd``, the mean plus Gaussian noise of that standard
         deviation, drawn from (seed, key), so the same network looks the same within a study
-        and studies of different seeds see independent noise."""
+        and studies of different seeds see independent noise. ``draw`` > 0 draws another,
+        independent, noise (a lower rung's training)."""
         if noise_sd is None:
             return self.runs[seed % RUNS]
         check_noise_sd(noise_sd)
-        rng = np.random.default_rng([seed, int(self.key)])
+        rng = np.random.default_rng([seed, int(self.key), *([draw] if draw else [])])
         return self.accuracy + noise_sd * float(rng.standard_normal())
 
     def reward(self, target_flops: float, alpha: float, beta: float | None = None) -> float:

@@ -151,3 +151,41 @@ def test_the_paired_figures_count_a_tie_as_half_a_win():
     assert figures["median_gap"] == pytest.approx(0.25)
     assert figures["sign_p"] == pytest.approx(0.5)  # 2 wins of 3 nonzero: 4/8
     assert 0 < figures["wilcoxon_p"] < 1
+
+
+def test_an_arm_names_a_sampler_its_strategy_and_its_finalists():
+    from nas.compare.config import Arm
+    from nas.errors import ConfigError
+
+    assert Arm.parse("tpe") == Arm("tpe")
+    assert Arm.parse("tpe:halving") == Arm("tpe", "halving", 3, 3)
+    assert Arm.parse("evolution:halving:2x4") == Arm("evolution", "halving", 2, 4)
+    assert Arm.parse("tpe+3x2") == Arm("tpe", finalists=3, finalist_seeds=2)
+    assert Arm.parse("random:halving:2x2+5x1") == Arm("random", "halving", 2, 2, 5, 1)
+    for bad in ("bogus", "tpe:sometimes", "tpe:halving:1x3", "tpe:halving:3", "tpe+0x2", "tpe+3"):
+        with pytest.raises(ConfigError, match="samplers="):
+            Arm.parse(bad)
+    with pytest.raises(ConfigError, match="halving needs noise levels"):
+        CompareConfig(samplers=("tpe:halving", "random"), noise_sds=(None,))
+
+
+def test_every_arm_sees_the_same_training_images(tmp_path):
+    """At equal compute: a plain arm trains the budget's trials; a halving arm or one with
+    finalists sees the same images (halving: up to one candidate's rungs more)."""
+    config = CompareConfig(
+        samplers=("tpe", "tpe:halving:2x2", "tpe+2x2", "random"),
+        budgets=(20,),
+        noise_sds=(0.01,),
+        repeats=3,
+        jobs=1,
+        out=str(tmp_path),
+        show_progress=False,
+    )
+    run_compare(config)
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    seen = runs.groupby("sampler")["images_seen"]
+    assert (seen.min()[["tpe", "tpe+2x2", "random"]] == 200_000).all()
+    assert (seen.max()[["tpe", "tpe+2x2", "random"]] == 200_000).all()
+    assert seen.min()["tpe:halving:2x2"] >= 200_000 and seen.max()["tpe:halving:2x2"] < 215_000
+    assert (runs[runs["sampler"] == "tpe:halving:2x2"]["noise_exponent"] == 0.5).all()
+    assert runs[runs["sampler"] == "tpe"]["noise_exponent"].isna().all()

@@ -343,3 +343,22 @@ def test_with_backoff_retries_only_connection_errors():
 
 def flaky_forever():
     raise ConnectionRefusedError("refused")
+
+
+def test_an_interrupt_inside_ask_leaves_no_trial_running():
+    """A trial created by Optuna's ask just before Ctrl-C, its objective not begun (no worker
+    recorded), is failed to be retried; a trial begun before, or another worker's, is not."""
+    import datetime
+
+    from nas.study.storage import fail_unclaimed
+
+    study = optuna.create_study()
+    earlier = study.ask()  # before this run began: another run's, left to the heartbeat
+    since = datetime.datetime.now()
+    unclaimed = study.ask()
+    claimed = study.ask()
+    claimed.set_user_attr(WORKER, "another-host:1:2")
+    assert fail_unclaimed(study, since) == [unclaimed.number]
+    states = [t.state for t in study.get_trials()]
+    assert states == [TrialState.RUNNING, TrialState.FAIL, TrialState.RUNNING]
+    assert earlier.number == 0

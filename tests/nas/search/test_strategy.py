@@ -1,0 +1,287 @@
+"""Budgets in training images and successive halving over images seen (``--strategy halving``):
+the rungs, the budget that ends a search, trials.csv's rung columns, training afresh per rung,
+several workers sharing the rungs, and bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import optuna
+import pytest
+
+from nas import results
+from nas.cli.common import run
+from nas.cli.search import PROG, main
+from nas.errors import ConfigError
+from nas.search import SearchConfig, run_search
+from nas.search.strategy import Rungs
+from nas.study.keys import spent_images
+from nas.train import TrainConfig
+from tests.helpers import tiny_config
+
+
+def table_config(tmp_path, **changes) -> SearchConfig:
+    values = dict(
+        space="nb-macro",
+        objective="table",
+        noise_sd=0.013,
+        results_dir=str(tmp_path),
+        show_progress=False,
+    )
+    return SearchConfig(**(values | changes))
+
+
+def test_the_rungs_multiply_by_the_factor_up_to_the_proxy_images():
+    rungs = Rungs(10_000, 3, 3)
+    assert rungs.images_at == (1111, 3333, 10_000)
+    assert rungs.candidates(300_000) == 270  # all stopped at the first rung: the cap
+    assert rungs.last_rung_candidates(300_000) == 10  # 90 -> 30 -> 10 in a synchronous bracket
+    assert Rungs(20_000, 2, 2).images_at == (10_000, 20_000)
+    assert Rungs(10_000).images_at == (10_000,) and Rungs(10_000).candidates(35_000) == 3
+    base = TrainConfig(epochs=2.0, batch_size=32, evaluations=4)
+    first = rungs.train_config(base, 0)
+    assert first.epochs == pytest.approx(2.0 * 1111 / 10_000) and first.evaluations == 1
+    assert rungs.train_config(base, 2).epochs == pytest.approx(2.0)
+
+
+def test_a_plain_budget_trains_budget_over_images_candidates(tmp_path):
+    config = table_config(tmp_path, budget_images=250_000)
+    assert config.total_trials() == 25  # the cpu preset: 10,000 images per candidate
+    study = run_search(config)
+    frame = results.load(config.folder)
+    assert len(frame) == 25 and (frame["state"] == "COMPLETE").all()
+    assert (frame["images_seen"] == 10_000).all() and (frame["rung"] == 0).all()
+    assert (frame["reward_rung0"] == frame["reward"]).all()
+    assert spent_images(study.get_trials()) == 250_000
+
+
+def test_halving_spends_the_budget_and_records_every_rung(tmp_path):
+    budget = 300_000
+    config = table_config(tmp_path, strategy="halving", budget_images=budget)
+    assert config.name == "nb-macro-table-tpe-halving"
+    study = run_search(config)
+    frame = results.load(config.folder)
+    images = (1111, 3333, 10_000)
+    # The budget ends the search; the trial running then finishes its rungs.
+    assert budget <= frame["images_seen"].sum() < budget + sum(images)
+    assert frame["images_seen"].sum() == spent_images(study.get_trials())
+    for row in frame.itertuples():
+        assert row.images_seen == sum(images[: row.rung + 1])
+        rewards = [getattr(row, f"reward_rung{r}") for r in range(3)]
+        assert all(r == r for r in rewards[: row.rung + 1])  # a reward at each rung reached
+        assert all(r != r for r in rewards[row.rung + 1 :])  # none above
+        if row.state == "COMPLETE":
+            assert row.rung == 2 and row.reward == rewards[2]
+        else:
+            assert row.state == "PRUNED" and row.rung < 2
+            assert row.fail_reason.startswith(f"pruned at rung {row.rung} ({images[row.rung]:,}")
+    complete = frame[frame["state"] == "COMPLETE"]
+    assert 1 <= len(complete) < len(frame)
+    assert results.best_row(frame)["rung"] == 2  # the winner is ranked at the last rung
+    # A pruned trial stopped because others at its rung did better: asynchronous halving keeps
+    # at least the best 1 in 3 of those that reported at a rung.
+    at_first = frame["reward_rung0"]
+    promoted = frame[frame["rung"] >= 1]
+    assert promoted["reward_rung0"].mean() > at_first.mean()
+
+
+def test_the_lower_rungs_see_more_noise(tmp_path):
+    """At noise sd s on the last rung, a rung with 1/9 of the images sees s x 3 (exponent 0.5):
+    its rewards spread wider around the truth's."""
+    config = table_config(tmp_path, strategy="halving", budget_images=400_000, noise_sd=0.01)
+    run_search(config)
+    frame = results.load(config.folder)
+    gap0 = frame["reward_rung0"] - frame["true_accuracy"] * (frame["flops"] / 55e6) ** -0.07
+    done = frame[frame["rung"] == 2]
+    gap2 = done["reward_rung2"] - done["true_accuracy"] * (done["flops"] / 55e6) ** -0.07
+    assert 0.02 < gap0.std() < 0.045  # about 0.03
+    assert gap2.std() < 0.02
+
+
+def test_halving_trains_each_rung_afresh_on_its_images(tmp_path, monkeypatch):
+    """Real training: rung r trains the candidate from scratch on its own schedule over its
+    share of the proxy's images; the images of every rung are counted."""
+    from nas.search import objective as objective_module
+
+    epochs = []
+    original = objective_module.train_arch
+
+    def recording(arch, data, config, seed=0, **kwargs):
+        epochs.append(config.epochs)
+        return original(arch, data, config, seed=seed, **kwargs)
+
+    monkeypatch.setattr(objective_module, "train_arch", recording)
+    config = tiny_config(
+        tmp_path,
+        strategy="halving",
+        rungs=2,
+        reduction_factor=2,
+        epochs=2.0,
+        trials=4,
+        use_reference=False,
+    )
+    run_search(config)
+    frame = results.load(config.folder)
+    assert set(epochs) <= {1.0, 2.0}  # rung 0: half the images (one epoch of 192), rung 1: all
+    per_rung = {0: 192, 1: 192 + 384}
+    for row in frame.itertuples():
+        # 192 images in batches of 64: 3 steps an epoch
+        assert row.images_seen == per_rung[row.rung]
+    assert epochs.count(1.0) == len(frame)  # every trial trains rung 0
+    assert epochs.count(2.0) == int((frame["rung"] == 1).sum())
+
+
+def test_a_resumed_halving_search_goes_on_to_a_larger_budget(tmp_path):
+    config = table_config(tmp_path, strategy="halving", budget_images=100_000)
+    run_search(config)
+    first = results.load(config.folder)
+    run_search(dataclasses.replace(config, budget_images=200_000))
+    second = results.load(config.folder)
+    assert len(second) > len(first)
+    assert second.iloc[: len(first)]["arch"].tolist() == first["arch"].tolist()
+    assert 200_000 <= second["images_seen"].sum() < 200_000 + 14_444
+
+
+def test_two_workers_share_the_rungs(tmp_path):
+    """Both workers' trials report to the same rungs (the pruner reads the shared storage), and
+    the budget counts every worker's images."""
+    config = table_config(tmp_path, strategy="halving", budget_images=200_000, workers=2)
+    run_search(config)
+    frame = results.load(config.folder)
+    assert frame["worker"].nunique() == 2
+    assert 200_000 <= frame["images_seen"].sum() < 200_000 + 2 * 14_444
+    assert (frame["state"] == "PRUNED").any() and (frame["state"] == "COMPLETE").any()
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--budget-images", "5000"], "--budget-images=5000 is invalid: is below one candidate's"),
+        (
+            ["--strategy", "halving", "--budget-images", "3000"],
+            "--budget-images=3000 is invalid: is below one rung",
+        ),
+        (["--strategy", "halving", "--reduction-factor", "1"], "--reduction-factor=1 is invalid"),
+        (
+            ["--strategy", "halving", "--rungs", "12"],
+            "--rungs=12 is invalid: do not fit 10,000 images per candidate",
+        ),
+        (
+            ["--strategy", "halving", "--budget-images", "20000"],
+            "too few for one to reach rung 2",
+        ),
+        (
+            ["--strategy", "halving", "--sampler", "nsga2"],
+            "--sampler 'nsga2' searches two objectives",
+        ),
+        (["--strategy", "halving", "--pruner", "median"], "--pruner='median' is invalid"),
+    ],
+)
+def test_bad_strategy_settings_are_one_line_and_write_nothing(tmp_path, capsys, flags, message):
+    code = run(main, PROG, ["--results-dir", str(tmp_path / "out"), *flags])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_halving_on_the_table_needs_a_noise_level(tmp_path):
+    with pytest.raises(ConfigError, match="needs {noise_sd}|needs noise_sd"):
+        table_config(tmp_path, strategy="halving", noise_sd=None)
+
+
+def test_the_strategy_is_part_of_the_study_identity(tmp_path):
+    plain = table_config(tmp_path, study_name="s", trials=5)
+    run_search(plain)
+    halving = dataclasses.replace(plain, strategy="halving", budget_images=100_000)
+    with pytest.raises(Exception, match="strategy"):
+        run_search(halving)
+
+
+# --- finalists: the best networks retrained with other seeds ------------------------------------
+
+
+def test_finalists_are_retrained_and_the_best_mean_wins(tmp_path):
+    config = table_config(tmp_path, budget_images=300_000, finalists=3, finalist_seeds=2)
+    assert config.total_trials() == 24 and config.budgeted().study_total == 30
+    study = run_search(config)
+    frame = results.load(config.folder)
+    assert len(frame) == 30 and frame["images_seen"].sum() == 300_000
+    candidates = frame[frame["rerank_of"].isna()]
+    retrained = frame[frame["rerank_of"].notna()]
+    assert len(candidates) == 24 and len(retrained) == 6
+    # The best three networks by their single reward, twice each, with new noise draws.
+    best = candidates.sort_values(["reward", "flops", "number"], ascending=[False, True, True])
+    finalists = list(dict.fromkeys(best["arch"]))[:3]
+    numbers = [int(best[best["arch"] == arch].iloc[0]["number"]) for arch in finalists]
+    assert sorted(retrained["rerank_of"].astype(int)) == sorted(numbers * 2)
+    assert sorted(retrained["repeat"].astype(int)) == [1, 1, 1, 2, 2, 2]
+    for row in retrained.itertuples():
+        original = frame[frame["number"] == row.rerank_of].iloc[0]
+        assert row.arch == original.arch and row.accuracy != original.accuracy
+    # The ranking: the finalists first, by the mean of their three trainings.
+    order = results.ranked(frame)
+    assert list(order["trainings"][:3]) == [3, 3, 3] and set(order["arch"][:3]) == set(finalists)
+    winner = results.best_row(frame)
+    own = frame[frame["arch"] == winner["arch"]].drop_duplicates(["arch", "repeat"])
+    assert winner["reward"] == pytest.approx(own["reward"].mean())
+    assert winner["reward"] == max(
+        frame[frame["arch"] == arch].drop_duplicates(["arch", "repeat"])["reward"].mean()
+        for arch in finalists
+    )
+    # Running it again runs nothing.
+    again = run_search(config)
+    assert len(again.trials) == len(study.trials)
+
+
+def test_a_finalist_trains_with_another_seed(tmp_path, monkeypatch):
+    from nas.search import objective as objective_module
+
+    seeds = []
+    original = objective_module.train_arch
+
+    def recording(arch, data, config, seed=0, **kwargs):
+        seeds.append(seed)
+        return original(arch, data, config, seed=seed, **kwargs)
+
+    monkeypatch.setattr(objective_module, "train_arch", recording)
+    config = tiny_config(tmp_path, trials=3, finalists=1, finalist_seeds=2, seed=5)
+    run_search(config)
+    frame = results.load(config.folder)
+    assert len(frame) == 5
+    assert seeds == [5, 5, 5, 1005, 2005]  # the candidates', then the finalist's two
+
+
+def test_a_retried_finalist_keeps_its_seed(tmp_path):
+    """A retraining whose worker died is retried as a retraining (not as the candidate)."""
+    from nas.study.keys import HEARTBEAT, REPEAT, RERANK_OF, WORKER
+    from nas.study.storage import open_storage, recover_stale_trials
+
+    study = optuna.create_study(storage=open_storage(None, tmp_path / "journal.log"))
+    study.enqueue_trial({"x": 3}, user_attrs={REPEAT: 2, RERANK_OF: 0})
+    trial = study.ask()
+    trial.suggest_int("x", 0, 9)
+    trial.set_user_attr(WORKER, "another-host:1:2")
+    trial.set_user_attr(HEARTBEAT, 1_000_000.0)
+    assert recover_stale_trials(study, grace=10, now=1_000_100.0) == [0]
+    retry = study.get_trials()[1]
+    assert retry.user_attrs[REPEAT] == 2 and retry.user_attrs[RERANK_OF] == 0
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        (dict(finalists=5, trials=4), "finalists=5 is invalid: must not exceed trials 4"),
+        (dict(finalists=-1), "finalists=-1 is invalid"),
+        (dict(finalists=2, finalist_seeds=0), "finalist_seeds=0 is invalid"),
+        (dict(finalists=2, sampler="nsga2"), "re-rank by one reward"),
+        (
+            dict(finalists=3, finalist_seeds=3, budget_images=100_000),
+            "budget_images=100000 is invalid: leaves 10,000 images after the finalists' 90,000",
+        ),
+    ],
+)
+def test_bad_finalist_settings_are_refused(changes, message):
+    with pytest.raises(ConfigError) as error:
+        SearchConfig(**changes)
+    assert message in str(error.value)
