@@ -1,6 +1,7 @@
 """Does the search beat random sampling, and B0?
 
-    python bench/search_vs_random.py [--samplers tpe,evolution,random] [--seeds 0,1,2]
+    python bench/search_vs_random.py [--space mnasnet|nb-macro]
+        [--samplers tpe,evolution,random] [--seeds 0,1,2]
         [--trials 20] [--factor 5] [--yardstick-seeds 1] [--dataset cifar10] [--data-dir DIR]
         [--results-dir bench/search_vs_random] [--runs bench/search_vs_random_runs.csv]
         [--csv FILE] [--jobs 1] [--threads N] [--dry-run] [--from-log]
@@ -19,6 +20,12 @@ where they stopped, every retrain is a row of the fidelity run log ``--runs`` (n
 twice), and ``--from-log`` prints the table from the studies and the log, training nothing.
 A run that fails is reported, the others go on, and the bench exits 1 after the table.
 
+``--space nb-macro``: the searches train NAS-Bench-Macro networks on CIFAR-10 and each winner
+is judged by the truth (its 50-epoch mean accuracy in the table, the reward's FLOPs term, its
+percentile in the space), training nothing more. A sampler may be an arm of ``nas.compare``
+(``tpe+3x2``: the best 3 retrained twice; ``tpe:halving:2x2``): every arm gets the training
+images of ``--trials`` plain trials.
+
 ``--jobs N`` runs N searches at once in separate processes (torch threads: the cores / N).
 """
 
@@ -32,9 +39,17 @@ import pandas as pd
 
 from nas.cli.common import add_proxy_arguments, proxy_from_args, run, stderr_messages
 from nas.cli.progress import TrialProgress
+from nas.compare.config import Arm
 from nas.compare.retrain import plan_retrains, run_retrains
-from nas.compare.retrain_table import climb_text, plan_text, retrain_table, table_text
-from nas.search import SAMPLERS
+from nas.compare.retrain_table import (
+    climb_text,
+    plan_text,
+    retrain_table,
+    table_text,
+    truth_table,
+    truth_text,
+)
+from nas.errors import ConfigError
 from nas.study.workers import cores
 
 
@@ -55,8 +70,10 @@ def say(line: str) -> None:
 def names(text: str) -> tuple[str, ...]:
     values = tuple(dict.fromkeys(v.strip() for v in text.split(",") if v.strip()))
     for value in values:
-        if value not in SAMPLERS:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a sampler ({', '.join(SAMPLERS)})")
+        try:
+            Arm.parse(value)
+        except ConfigError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
     if not values:
         raise argparse.ArgumentTypeError("name at least one sampler")
     return values
@@ -85,6 +102,9 @@ def positive(kind):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--space", default="mnasnet", choices=("mnasnet", "nb-macro"), help="the search space"
     )
     parser.add_argument("--samplers", type=names, default=("tpe", "evolution", "random"))
     parser.add_argument("--seeds", type=seeds, default=(0, 1, 2), help="one search per seed")
@@ -131,14 +151,19 @@ def main(argv: list[str] | None = None) -> int:
             factor=args.factor,
             yardstick_seeds=args.yardstick_seeds,
             threads=args.threads or max(1, cores() // args.jobs),
+            space=args.space,
         )
         if args.dry_run:
             say(plan_text(plan))
             return 0
         start = time.perf_counter()
         outcome = None if args.from_log else run_retrains(plan, args.jobs, say, Labelled)
-        frame, reference = retrain_table(plan)
-        say("\n" + table_text(plan, frame, reference))
+        if plan.judged_by_truth:
+            frame, reference = truth_table(plan), None
+            say("\n" + truth_text(plan, frame))
+        else:
+            frame, reference = retrain_table(plan)
+            say("\n" + table_text(plan, frame, reference))
         say(climb_text(plan))
         if outcome is not None:
             seconds = time.perf_counter() - start

@@ -1,9 +1,12 @@
-"""Searches paired by seed, each winner retrained by a yardstick: the benchmark of a search on a
-task with no table of true accuracies (the MnasNet space on CIFAR-10).
+"""Real searches paired by seed, each winner judged by a yardstick or by the truth: the benchmark
+of a search with real training (the MnasNet space on CIFAR-10; NAS-Bench-Macro on CIFAR-10).
 
-A ``RetrainPlan`` names the searches (samplers x seeds, each a real ``nas.search`` study under
-``results_dir``, resumed where it stopped) and the yardstick (the same proxy with ``factor``
-times the images seen, ``yardstick_seeds`` seeds). Every retrain is a run of the fidelity
+A ``RetrainPlan`` names the searches (arms x seeds, each a real ``nas.search`` study under
+``results_dir``, resumed where it stopped; an arm is a sampler with its strategy and finalists,
+``nas.compare.config.Arm``, and every arm gets the training images of ``trials`` plain trials)
+and how winners are judged: in a space with a table of true accuracies (nb-macro) by the table,
+training nothing more; else by the yardstick (the same proxy with ``factor`` times the images
+seen, ``yardstick_seeds`` seeds). Every retrain is a run of the fidelity
 check's kind (``nas.fidelity.runs.Run``, budget ``yardstick``, seed 1000 + i) kept in the same
 run log with the same recipe key, so a retrain is never trained twice (the same network won by
 two searches, or a later bench) and a stopped bench resumes. Yardstick seed i of every network
@@ -22,16 +25,19 @@ from typing import Any
 
 import baselines
 from nas import cost, results
+from nas.compare.config import Arm
 from nas.data import DataConfig, load_data
 from nas.errors import ConfigError, JobFailed
 from nas.fidelity.runs import YARDSTICK, YARDSTICK_SEED, Run, RunLog, resolved
 from nas.proxy import ProxyConfig, resolve_device
 from nas.runtime import torch_threads
 from nas.search import SearchConfig, run_search
+from nas.search.checks import SPACES_WITH_TABLE
 from nas.study.jobs import run_jobs
+from nas.study.keys import IMAGES_SEEN, RERANK_OF
 from nas.study.progress import ProgressFactory, Silent
 from nas.train import train_arch
-from search_spaces import decode, encode
+from search_spaces import DEFAULT_SPACE, decode, encode
 from search_spaces.spec import OP_TOKENS
 
 REFERENCE_ROW = "reference"  # the sampler column of the reference's (B0's) row
@@ -44,7 +50,7 @@ class RetrainPlan:
     """Everything the benchmark does: the searches, the yardstick, the run log."""
 
     proxy: ProxyConfig  # the searches' proxy; each search replaces its seed
-    samplers: tuple[str, ...]
+    samplers: tuple[str, ...]  # arms: ``Arm.parse``
     seeds: tuple[int, ...]
     trials: int
     results_dir: str
@@ -55,6 +61,12 @@ class RetrainPlan:
     val_images: int
     available: int  # every training image the data has after the hold-out
     threads: int = 1  # torch threads per process
+    space: str = DEFAULT_SPACE
+
+    @property
+    def judged_by_truth(self) -> bool:
+        """Whether the winners are judged by the space's table of true accuracies."""
+        return self.space in SPACES_WITH_TABLE
 
     @property
     def pairs(self) -> list[Pair]:
@@ -62,8 +74,13 @@ class RetrainPlan:
         return [(sampler, seed) for seed in self.seeds for sampler in self.samplers]
 
     def search_config(self, sampler: str, seed: int) -> SearchConfig:
-        base = SearchConfig(proxy=self.proxy.replace(seed=seed), sampler=sampler)
-        return dataclasses.replace(
+        """The search of arm ``sampler`` with ``seed``: ``trials`` plain trials, or their
+        training images for an arm that spends them otherwise (its trials follow)."""
+        arm = Arm.parse(sampler)
+        base = SearchConfig(
+            space=self.space, proxy=self.proxy.replace(seed=seed), sampler=arm.sampler
+        )
+        config = dataclasses.replace(
             base,
             trials=self.trials,
             study_name=f"{base.name}-seed{seed}",
@@ -71,6 +88,19 @@ class RetrainPlan:
             threads=self.threads,
             show_progress=False,
         )
+        if arm.strategy == "plain" and not arm.finalists:
+            return config
+        images = config.candidate_images(self.train_images)
+        return dataclasses.replace(
+            config,
+            study_name=f"{self.proxy.dataset}-{sampler.replace(':', '-')}-seed{seed}",
+            strategy=arm.strategy,
+            rungs=arm.rungs,
+            reduction_factor=arm.reduction_factor,
+            finalists=arm.finalists,
+            finalist_seeds=arm.finalist_seeds,
+            budget_images=self.trials * images,
+        ).budgeted(self.train_images)
 
     def yardstick(self, index: int) -> ProxyConfig:
         """Yardstick seed ``index``: the proxy with ``factor`` times the images seen, its own
@@ -102,10 +132,13 @@ def plan_retrains(
     factor: float = 5.0,
     yardstick_seeds: int = 1,
     threads: int = 1,
+    space: str = DEFAULT_SPACE,
 ) -> RetrainPlan:
     """The plan, with the sizes the proxy's data really has (it is loaded once to count)."""
     if not samplers:
         raise ConfigError("samplers", samplers, "name at least one")
+    for sampler in samplers:
+        Arm.parse(sampler)
     if not seeds:
         raise ConfigError("seeds", seeds, "name at least one")
     data = proxy.data_config
@@ -124,9 +157,12 @@ def plan_retrains(
         val_images=loaded.val_images.shape[0],
         available=everything.train_images.shape[0],
         threads=threads,
+        space=space,
     )
     plan.yardstick(0)  # a bad factor or run log fails here, before anything runs
     plan.log.load()
+    for pair in plan.pairs:  # a bad arm or budget too
+        plan.search_config(*pair)
     return plan
 
 
@@ -140,6 +176,23 @@ def finished_trials(config: SearchConfig) -> int | None:
     except FileNotFoundError:
         return None
     return int((frame["state"] != "RUNNING").sum())
+
+
+def search_finished(config: SearchConfig, frame, train_images: int) -> bool:
+    """Whether the study in ``frame`` (its trials.csv) has all it will run: its candidates
+    (their total, or their budget of images) and its finalists' retrainings."""
+    ended = frame[frame["state"] != "RUNNING"]
+    if RERANK_OF in frame.columns:
+        retrained = ended[ended[RERANK_OF].notna()]
+        candidates = ended[ended[RERANK_OF].isna()]
+    else:
+        retrained, candidates = ended.iloc[:0], ended
+    if len(retrained) < config.finalist_trials:
+        return False
+    budget = config.candidate_budget(train_images)
+    if budget is not None and IMAGES_SEEN in frame.columns:
+        return candidates[IMAGES_SEEN].sum() >= budget or len(candidates) >= config.trials
+    return len(candidates) >= config.trials
 
 
 def check_settings(config: SearchConfig) -> None:
@@ -175,14 +228,17 @@ def winner(plan: RetrainPlan, pair: Pair | None) -> dict[str, Any] | None:
             "proxy_reward": float("nan"),
         }
     config = plan.search_config(*pair)
-    done = finished_trials(config)
-    if done is None or done < plan.trials:
+    if finished_trials(config) is None:
+        return None
+    frame = results.load(config.folder)
+    if not search_finished(config, frame, plan.train_images):
         return None
     check_settings(config)
-    best = results.best_row(results.load(config.folder))
+    best = results.best_row(frame)
     if best is None:
         raise JobFailed(f"{config.name}: no trial completed")
     return {
+        "images_seen": int(frame[IMAGES_SEEN].sum()) if IMAGES_SEEN in frame.columns else None,
         "sampler": pair[0],
         "seed": pair[1],
         "trial": int(best["number"]),
@@ -222,7 +278,7 @@ def run_pair(
         say(f"{config.name}: search, {plan.trials} trials, in {config.folder}/")
         run_search(config, progress=Silent if progress is None else progress(config.name))
     chosen = winner(plan, pair)
-    if chosen is None:  # interrupted inside the search
+    if chosen is None or plan.judged_by_truth:  # interrupted; or the table judges it
         return 0
     name = REFERENCE_ROW if pair is None else f"{pair[0]} seed {pair[1]}"
     trained = 0
@@ -264,7 +320,7 @@ def run_retrains(
         nonlocal trained
         trained += count
 
-    tasks: list[Pair | None] = [None, *plan.pairs]
+    tasks: list[Pair | None] = [*([] if plan.judged_by_truth else [None]), *plan.pairs]
     job = functools.partial(run_pair, plan, say=say, progress=progress)
     run_jobs(job, tasks, jobs, done, failure, threads=plan.threads)
     return RetrainOutcome(trained, tuple(failed))

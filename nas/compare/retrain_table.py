@@ -17,6 +17,9 @@ from nas import results
 from nas.compare.analysis import paired_figures
 from nas.compare.config import BASELINE
 from nas.compare.retrain import Pair, RetrainPlan, finished_trials, short_arch, winner
+from nas.compare.run import reward_percentile, true_rewards
+from nas.truth import load_table
+from search_spaces import decode, nb_macro
 
 TABLE_COLUMNS = [
     "sampler",
@@ -32,6 +35,23 @@ TABLE_COLUMNS = [
     "yardstick_seeds",
 ]
 MEASURES = {"yardstick_reward": "reward", "yardstick_accuracy": "accuracy"}
+TRUTH_MEASURES = {"true_reward": "reward", "true_accuracy": "accuracy"}
+TRUTH_COLUMNS = [
+    "sampler",
+    "seed",
+    "trial",
+    "arch",
+    "table_key",
+    "flops",
+    "params",
+    "proxy_accuracy",
+    "proxy_reward",
+    "true_accuracy",
+    "true_reward",
+    "accuracy_percentile",
+    "reward_percentile",
+    "images_seen",
+]
 RESAMPLES = 2000
 CONFIDENCE = 0.9
 
@@ -63,10 +83,82 @@ def retrain_table(plan: RetrainPlan) -> tuple[pd.DataFrame, pd.Series | None]:
     return frame, None if reference is None else pd.Series(reference)
 
 
-def against_random(plan: RetrainPlan, frame: pd.DataFrame) -> pd.DataFrame:
+def truth_table(plan: RetrainPlan) -> pd.DataFrame:
+    """One row per finished search of a space with a table of truth: its winner's true
+    accuracy and reward (the table's mean accuracy x the FLOPs term the search prices) and
+    their percentiles among the space's networks."""
+    rows = []
+    for pair in plan.pairs:
+        chosen = winner(plan, pair)
+        if chosen is None:
+            continue
+        config = plan.search_config(*pair)
+        truth = load_table(config.table)
+        key = nb_macro.key(decode(chosen["arch"]))
+        rewards = true_rewards(config.table, config.target, config.w)
+        rows.append(
+            chosen
+            | {
+                "table_key": key,
+                "true_accuracy": truth[key].accuracy,
+                "true_reward": rewards[key],
+                "accuracy_percentile": truth.percentile(truth[key].accuracy),
+                "reward_percentile": reward_percentile(
+                    rewards[key], config.table, config.target, config.w
+                ),
+                "images_seen": chosen.get("images_seen"),
+            }
+        )
+    return pd.DataFrame(rows, columns=TRUTH_COLUMNS)
+
+
+def truth_text(plan: RetrainPlan, frame: pd.DataFrame) -> str:
+    """The printed table of a search judged by the truth, the medians and the paired figures."""
+    percent = "{:.2%}".format
+    printable = pd.DataFrame(
+        {
+            "sampler": frame["sampler"],
+            "seed": frame["seed"],
+            "trial": frame["trial"],
+            "network": frame["table_key"],
+            "MFLOPs": (frame["flops"].astype(float) / 1e6).map("{:.1f}".format),
+            "proxy acc": frame["proxy_accuracy"].map(percent),
+            "true acc": frame["true_accuracy"].map(percent),
+            "true reward": frame["true_reward"].map("{:.4f}".format),
+            "percentile": frame["reward_percentile"].map("{:.2f}".format),
+        }
+    )
+    lines = [printable.to_string(index=False) if len(frame) else "(no search finished yet)"]
+    lines.append(f"\n{len(frame)} of {len(plan.pairs)} searches finished")
+    if len(frame):
+        lines.append("\nmedian per sampler (the truth):")
+        for sampler in plan.samplers:
+            own = frame[frame["sampler"] == sampler]
+            if own.empty:
+                continue
+            lines.append(
+                f"  {sampler:<10} true accuracy {own['true_accuracy'].median():.2%}  true "
+                f"reward {own['true_reward'].median():.4f}  percentile "
+                f"{own['reward_percentile'].median():.2f}  ({len(own)} search(es))"
+            )
+    lines.extend(paired_text(against_random(plan, frame, TRUTH_MEASURES), "the truth"))
+    search = plan.search_config(*plan.pairs[0])
+    lines.append(
+        f"\nproxy: {plan.proxy.dataset}, preset {plan.proxy.preset}, {plan.train_images:,} "
+        f"images, {plan.proxy.images_seen_on(plan.train_images):,} seen per candidate; every "
+        f"arm gets {plan.trials} of those trainings' images; reward: true accuracy x (FLOPs / "
+        f"{search.target / 1e6:.0f}M)^{search.w:g}; percentile among the space's networks"
+    )
+    return "\n".join(lines)
+
+
+def against_random(
+    plan: RetrainPlan, frame: pd.DataFrame, measures: dict[str, str] | None = None
+) -> pd.DataFrame:
     """Each sampler's winner against random search's winner of the same seed, on each measure:
     seeds, wins, the win rate with its bootstrap interval, sign-test and Wilcoxon p, the median
     gap and each seed's gap."""
+    measures = MEASURES if measures is None else measures
     rows = []
     indexed = frame.set_index(["sampler", "seed"])
     for sampler in (s for s in plan.samplers if s != BASELINE):
@@ -77,7 +169,7 @@ def against_random(plan: RetrainPlan, frame: pd.DataFrame) -> pd.DataFrame:
         ]
         if not seeds:
             continue
-        for column, measure in MEASURES.items():
+        for column, measure in measures.items():
             mine = indexed.loc[[(sampler, s) for s in seeds], column].to_numpy(float)
             theirs = indexed.loc[[(BASELINE, s) for s in seeds], column].to_numpy(float)
             gaps = mine - theirs
@@ -142,12 +234,12 @@ def table_text(plan: RetrainPlan, frame: pd.DataFrame, reference: pd.Series | No
     return "\n".join(lines)
 
 
-def paired_text(paired: pd.DataFrame) -> list[str]:
+def paired_text(paired: pd.DataFrame, judge: str = "yardstick") -> list[str]:
     if paired.empty:
         return []
-    lines = ["\nagainst random search's winner of the same seed (yardstick; ties count half):"]
+    lines = [f"\nagainst random search's winner of the same seed ({judge}; ties count half):"]
     for _, row in paired.iterrows():
-        scale = "{:+.2%}" if row["measure"] == "accuracy" else "{:+.4f}"
+        scale = "{:+.2%}" if row["measure"].endswith("accuracy") else "{:+.4f}"
         each = ", ".join(f"seed {seed} {scale.format(gap)}" for seed, gap in row["gaps"].items())
         lines.append(
             f"  {row['sampler']:<10} on {row['measure']:<8} wins {row['wins']} of {row['seeds']}, "

@@ -262,3 +262,71 @@ def test_the_short_arch_names_each_stage(bench):
     assert library.short_arch(encode(baselines.get("efficientnet_b0"))) == "efficientnet_b0"
     other = MnasSpace(baselines.get("efficientnet_b0")).sample_random(3)
     assert library.short_arch(encode(other)) == "er3x2-ds3x2-er3x1-ir3x3-cn5x4-cn3x3-cn3x2"
+
+
+def test_nb_macro_winners_are_judged_by_the_truth(bench, tmp_path):
+    """--space nb-macro: real searches (here on synthetic images) whose winners are looked up in
+    the table (no retraining), arms with finalists given the same training images, and the
+    paired figures on the true reward."""
+    from nas.compare.run import true_rewards
+    from nas.truth import load_table
+    from search_spaces import decode, nb_macro
+
+    argv = [
+        "--space",
+        "nb-macro",
+        "--dataset",
+        "synthetic",
+        "--train-subset",
+        "128",
+        "--val-subset",
+        "64",
+        "--batch-size",
+        "64",
+        "--samplers",
+        "tpe+1x1,random",
+        "--seeds",
+        "0,1",
+        "--trials",
+        "3",
+        "--threads",
+        "1",
+        "--device",
+        "cpu",
+        "--results-dir",
+        str(tmp_path / "results"),
+        "--runs",
+        str(tmp_path / "runs.csv"),
+    ]
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        assert bench.main(argv) == 0
+    out = buffer.getvalue()
+    assert not (tmp_path / "runs.csv").exists()  # nothing retrained
+    assert "4 of 4 searches finished" in out
+    table = load_table()
+    rewards = true_rewards(None, 55e6, -0.07)
+    for sampler, seed in (("tpe+1x1", 0), ("random", 1)):
+        folder = tmp_path / "results" / f"synthetic-{sampler}-seed{seed}".replace(":", "-")
+        if sampler == "random":
+            folder = tmp_path / "results" / f"synthetic-random-seed{seed}"
+        frame = pd.read_csv(folder / "trials.csv", dtype={"table_key": str})
+        assert frame["images_seen"].sum() == 3 * 128  # the same images for every arm
+        from nas import results
+
+        best = results.best_row(results.load(folder))
+        key = nb_macro.key(decode(best["arch"]))
+        row = next(line for line in out.splitlines() if f" {seed} " in line and key in line)
+        assert f"{table[key].accuracy:.2%}" in row and f"{rewards[key]:.4f}" in row
+    assert "tpe+1x1    on reward   wins" in out
+    # The table again from the studies alone, searching nothing.
+    again = io.StringIO()
+    with contextlib.redirect_stdout(again):
+        assert bench.main([*argv, "--from-log"]) == 0
+
+    def shown(text: str) -> list[str]:
+        return [
+            line for line in text[text.index("sampler") :].splitlines() if "this time" not in line
+        ]
+
+    assert shown(again.getvalue()) == shown(out)
