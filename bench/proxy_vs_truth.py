@@ -19,6 +19,7 @@ own. Variants:
     16px 24px   trained and validated at 16 / 24 px (the images resized once, bilinear)
     ema     the weights' exponential moving average (decay 0.99 per step) is what is scored
     sgd     SGD, Nesterov momentum 0.9, lr 0.1, weight decay 5e-4 (the table's optimizer)
+    20k+sgd variants joined by + apply in turn (the images first)
 
 Runs go in ``nas.fidelity``'s run log (``--runs``), one row per run as it ends: a stopped bench
 resumes, and ``python -m nas.fidelity --space nb-macro --truth table`` reuses the base runs.
@@ -55,7 +56,13 @@ SCORE_VARIANTS = {"loss-all": "loss_all", "loss-last": "loss_last"}  # scores of
 
 
 def variant_budget(name: str, base: Budget, config: FidelityConfig) -> Budget:
-    """The base budget changed as the variant says."""
+    """The base budget changed as the variant says; ``20k+sgd`` applies each part in turn
+    (the images first: they set the training afresh)."""
+    if "+" in name:
+        budget = base
+        for part in name.split("+"):
+            budget = variant_budget(part, budget, config)
+        return budget
     train = base.train
     if name == "base":
         return base
