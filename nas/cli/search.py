@@ -355,12 +355,15 @@ def budget_text(config: SearchConfig) -> str:
         rungs = config.rungs_for()
     except NASError:
         return f"budget {config.budget_images:,} training images, strategy {config.strategy}"
-    trials = config.total_trials()
+    paid = (config.candidate_budget() or 0) // rungs.images_at[0]  # trials it can pay for
     if rungs.rungs == 1:
-        shape = f"{trials} candidates of {rungs.images:,} images"
+        shape = (
+            f"{paid} candidates of {rungs.images:,} images (a network proposed again reuses its "
+            "result, at no cost)"
+        )
     else:
         shape = (
-            f"up to {trials} candidates climbing {rungs.rungs} rungs of "
+            f"up to {paid} candidates climbing {rungs.rungs} rungs of "
             f"{', '.join(f'{n:,}' for n in rungs.images_at)} images (1 in "
             f"{rungs.reduction_factor} goes on)"
         )

@@ -28,9 +28,11 @@ PLOT_FILE = "anytime.png"  # the median true reward of the incumbent by trial
 @dataclass(frozen=True)
 class Arm:
     """One searcher of the benchmark: a sampler and how it spends the budget, written
-    ``sampler``, ``sampler:halving`` (3 rungs, factor 3) or ``sampler:halving:RxF``, each
-    optionally followed by ``+KxM``: the best K networks retrained M times and the winner the
-    best mean (``tpe+3x2``, ``tpe:halving:2x2+2x1``)."""
+    ``sampler`` (its trials), ``sampler:plain`` (the plain strategy on the trials' training
+    images: a network proposed again reuses its result and costs none), ``sampler:halving``
+    (3 rungs, factor 3) or ``sampler:halving:RxF``, each optionally followed by ``+KxM``: the
+    best K networks retrained M times and the winner the best mean (``tpe+3x2``,
+    ``tpe:halving:2x2+2x1``). Every arm but a bare sampler runs on the budget."""
 
     sampler: str
     strategy: str = "plain"
@@ -38,6 +40,14 @@ class Arm:
     reduction_factor: int = 3
     finalists: int = 0
     finalist_seeds: int = 2
+
+    @property
+    def budgeted(self) -> bool:
+        """Whether the arm runs on a budget of training images (every arm but a bare sampler,
+        which runs its trials: a network it proposes again then costs a trial, not nothing)."""
+        return self.strategy != "plain" or self.finalists > 0 or self.explicit
+
+    explicit: bool = False  # written ``sampler:plain``: the plain strategy on the budget
 
     @classmethod
     def parse(cls, text: str) -> Arm:
@@ -50,8 +60,12 @@ class Arm:
         if not rest:
             return cls(sampler, **extra)
         strategy, _, shape = rest.partition(":")
+        if strategy == "plain" and not shape:
+            return cls(sampler, explicit=True, **extra)
         if strategy != "halving":
-            raise ConfigError("samplers", text, "takes :halving or :halving:RxF after the sampler")
+            raise ConfigError(
+                "samplers", text, "takes :plain, :halving or :halving:RxF after the sampler"
+            )
         if not shape:
             return cls(sampler, strategy, **extra)
         rungs, factor = _shape(text, shape, 2, "halving's shape is RxF: R rungs >= 2, F >= 2")

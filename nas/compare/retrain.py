@@ -88,7 +88,7 @@ class RetrainPlan:
             threads=self.threads,
             show_progress=False,
         )
-        if arm.strategy == "plain" and not arm.finalists:
+        if not arm.budgeted:
             return config
         images = config.candidate_images(self.train_images)
         return dataclasses.replace(

@@ -123,7 +123,7 @@ class Task:
             proxy=proxy,
             show_progress=False,
         )
-        if arm.strategy == "plain" and not arm.finalists:
+        if not arm.budgeted:
             return plain
         return dataclasses.replace(
             plain,

@@ -32,6 +32,7 @@ from nas.study.keys import IMAGES_SEEN, spent_images
 from nas.train import TrainConfig
 
 STRATEGIES = ("plain", "halving")
+REUSE_ALLOWANCE = 2  # a budgeted search runs at most this many times the trials it could pay
 __all__ = ["IMAGES_SEEN", "RUNG", "RUNG_REWARDS", "STRATEGIES", "Rungs", "spent_images"]
 
 
@@ -52,10 +53,11 @@ class Rungs:
         return (*lower, self.images)
 
     def candidates(self, budget: int) -> int:
-        """The most candidates a budget of ``budget`` images can start: ``budget / images`` with
-        one rung; with more, as many as could be stopped at the first rung (the budget, not
-        this cap, ends a halving search)."""
-        return max(0, budget // self.images_at[0])
+        """The most trials a budget of ``budget`` images can run, the cap of the search's loop:
+        as many as could be stopped at the first rung (one rung: ``budget / images``), twice
+        over, since a network proposed again reuses its result and costs no image. The budget,
+        not this cap, ends a search."""
+        return max(0, REUSE_ALLOWANCE * (budget // self.images_at[0]))
 
     def last_rung_candidates(self, budget: int) -> int:
         """Candidates that reach the last rung in a synchronous bracket of ``budget`` images

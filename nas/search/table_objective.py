@@ -14,9 +14,10 @@ import optuna
 
 from nas import cost
 from nas.results import TABLE_KEY, TRUE_ACCURACY
+from nas.results.table import REUSED_FROM
 from nas.reward import RewardConfig
 from nas.search.config import SearchConfig
-from nas.search.objective import Deployment
+from nas.search.objective import REUSED_ATTRS, Deployment, trained_before
 from nas.search.strategy import IMAGES_SEEN, RUNG, RUNG_REWARDS, Rungs
 from nas.study.keys import FAIL_REASON, REPEAT, WORKER, worker_id
 from nas.truth import TruthTable, load_table
@@ -77,6 +78,15 @@ class TableObjective:
         rewards: list[float] = []
         last = rungs.rungs - 1
         repeat = int(trial.user_attrs.get(REPEAT) or 0)  # a finalist's retraining
+        earlier = trained_before(trial, encode(arch), repeat)
+        if earlier is not None:  # as a real search: the stored result, no image spent
+            for name in REUSED_ATTRS:
+                if name in earlier.user_attrs:
+                    trial.set_user_attr(name, earlier.user_attrs[name])
+            trial.set_user_attr(IMAGES_SEEN, 0)
+            trial.set_user_attr(REUSED_FROM, earlier.number)
+            trial.set_user_attr("seconds", time.perf_counter() - start)
+            return tuple(earlier.values) if self.two_objectives else earlier.values[0]
         if repeat:
             # Another training seed at the last rung: another table run, or another draw.
             seed, draw = self.seed + repeat, REPEAT_DRAW + repeat

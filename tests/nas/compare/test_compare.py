@@ -157,7 +157,8 @@ def test_an_arm_names_a_sampler_its_strategy_and_its_finalists():
     from nas.compare.config import Arm
     from nas.errors import ConfigError
 
-    assert Arm.parse("tpe") == Arm("tpe")
+    assert Arm.parse("tpe") == Arm("tpe") and not Arm("tpe").budgeted
+    assert Arm.parse("tpe:plain") == Arm("tpe", explicit=True) and Arm.parse("tpe:plain").budgeted
     assert Arm.parse("tpe:halving") == Arm("tpe", "halving", 3, 3)
     assert Arm.parse("evolution:halving:2x4") == Arm("evolution", "halving", 2, 4)
     assert Arm.parse("tpe+3x2") == Arm("tpe", finalists=3, finalist_seeds=2)
@@ -170,10 +171,11 @@ def test_an_arm_names_a_sampler_its_strategy_and_its_finalists():
 
 
 def test_every_arm_sees_the_same_training_images(tmp_path):
-    """At equal compute: a plain arm trains the budget's trials; a halving arm or one with
-    finalists sees the same images (halving: up to one candidate's rungs more)."""
+    """At equal compute: ``tpe:plain``, a halving arm and one with finalists see the training
+    images of the budget's trials (halving: up to one candidate's rungs more); a bare sampler
+    runs the trials, a network it proposes again costing a trial but no image."""
     config = CompareConfig(
-        samplers=("tpe", "tpe:halving:2x2", "tpe+2x2", "random"),
+        samplers=("tpe", "tpe:plain", "tpe:halving:2x2", "tpe+2x2", "random"),
         budgets=(20,),
         noise_sds=(0.01,),
         repeats=3,
@@ -184,8 +186,9 @@ def test_every_arm_sees_the_same_training_images(tmp_path):
     run_compare(config)
     runs = pd.read_csv(tmp_path / "runs.csv")
     seen = runs.groupby("sampler")["images_seen"]
-    assert (seen.min()[["tpe", "tpe+2x2", "random"]] == 200_000).all()
-    assert (seen.max()[["tpe", "tpe+2x2", "random"]] == 200_000).all()
+    assert (seen.min()[["tpe:plain", "tpe+2x2"]] == 200_000).all()
+    assert (seen.max()[["tpe:plain", "tpe+2x2"]] == 200_000).all()
+    assert seen.max()["tpe"] <= 200_000 and seen.max()["random"] <= 200_000
     assert seen.min()["tpe:halving:2x2"] >= 200_000 and seen.max()["tpe:halving:2x2"] < 215_000
     assert (runs[runs["sampler"] == "tpe:halving:2x2"]["noise_exponent"] == 0.5).all()
     assert runs[runs["sampler"] == "tpe"]["noise_exponent"].isna().all()
