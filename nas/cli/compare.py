@@ -92,6 +92,12 @@ def build_parser(prog: str = PROG) -> Parser:
         default=0.5,
         help="halving arms: a rung seeing 1/k of the images sees noise sd x k ** this",
     )
+    add(
+        "--against",
+        default="random",
+        help="the arm every other is paired with (one of --samplers); another than random "
+        "writes summary-vs-ARM.csv/.json",
+    )
     add("--repeats", type=int, default=100, help="seeds per sampler, budget and noise level")
     add("--first-seed", type=int, default=0, help="the seeds are FIRST_SEED ... + REPEATS - 1")
     add(
@@ -115,6 +121,7 @@ def config_from_args(args: Any) -> CompareConfig:
         budgets=_budgets(args.budgets),
         noise_sds=_noises(args.noise_sd),
         noise_exponent=args.noise_exponent,
+        baseline=args.against,
         repeats=args.repeats,
         first_seed=args.first_seed,
         target_flops=args.target_flops,
@@ -131,7 +138,7 @@ def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
     config = config_from_args(args)
     with logging_redirect_tqdm(loggers=[logging.getLogger("nas")]):
         result = run_compare(config, progress=RunProgress)
-    print(summary_text(result.summary))
+    print(summary_text(result.summary, config.baseline))
     written = [path.name for path in result.files]
     if not args.no_plot:
         from nas.report.canvas import PlotsUnavailable

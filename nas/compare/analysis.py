@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest, wilcoxon
 
-from nas.compare.config import BASELINE, CompareConfig
+from nas.compare.config import CompareConfig
 
 SUMMARY_COLUMNS = [
     "sampler",
@@ -106,13 +106,13 @@ def summarize(frame: pd.DataFrame, config: CompareConfig) -> pd.DataFrame:
             "median_accuracy_percentile": float(group["accuracy_percentile"].median()),
         }
         baseline = frame[
-            (frame["sampler"] == BASELINE)
+            (frame["sampler"] == config.baseline)
             & (frame["trials"] == trials)
             & (frame["noise_sd"] == noise)
         ].set_index("seed")["true_reward"]
         mine = group.set_index("seed")["true_reward"]
         seeds = mine.index.intersection(baseline.index)
-        if sampler != BASELINE and len(seeds) >= 2:
+        if sampler != config.baseline and len(seeds) >= 2:
             gaps = (mine.loc[seeds] - baseline.loc[seeds]).to_numpy(float)
             figures = paired_figures(gaps, config.resamples, config.confidence)
             figures.pop("sign_p")  # not a column of the summary
@@ -146,12 +146,14 @@ def plain(value: Any) -> Any:
     return value
 
 
-def summary_text(summary: pd.DataFrame) -> str:
+def summary_text(summary: pd.DataFrame, baseline: str = "random") -> str:
     """The summary as a table a person reads."""
     width = max([15, *(len(str(name)) + 2 for name in summary["sampler"])])
+    against = f"win vs {baseline} [90% CI]"
+    column = max(25, len(against) + 2)
     lines = [
         f"{'sampler':<{width}}{'trials':>7}{'noise':>7}{'reps':>6}{'true acc':>10}{'true rwd':>10}"
-        f"{'pctile':>8}{'win vs random [90% CI]':>25}{'Wilcoxon p':>12}"
+        f"{'pctile':>8}{against:>{column}}{'Wilcoxon p':>12}"
     ]
     for row in summary.itertuples(index=False):
         win = (
@@ -163,11 +165,11 @@ def summary_text(summary: pd.DataFrame) -> str:
         lines.append(
             f"{row.sampler:<{width}}{row.trials:>7}{row.noise_sd:>7}{row.repeats:>6}"
             f"{row.median_true_accuracy:>10.2%}{row.median_true_reward:>10.4f}"
-            f"{row.median_percentile:>8.2f}{win:>25}{p:>12}"
+            f"{row.median_percentile:>8.2f}{win:>{column}}{p:>12}"
         )
     lines.append(
         "medians over the repetitions; pctile: the winner's true reward's percentile among the "
-        "space's 6,561 networks; win: its true reward above random search's winner of the same "
+        f"space's 6,561 networks; win: its true reward above {baseline}'s winner of the same "
         "seed (ties half); noise 'run': one table run per study, chosen by its seed; trials: "
         "the budget, in a plain search's trials (every arm sees their training images)"
     )

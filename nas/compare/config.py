@@ -107,6 +107,9 @@ class CompareConfig:
     resamples: int = 2000  # bootstrap resamples of the repetitions
     confidence: float = 0.9
     show_progress: bool = True
+    # The arm every other is paired with (the win rate, the Wilcoxon p); random search unless
+    # another arm is to be beaten (``tpe:plain`` to judge a recipe against the plain search).
+    baseline: str = BASELINE
 
     def __post_init__(self) -> None:
         for name in ("samplers", "budgets", "noise_sds"):
@@ -124,9 +127,11 @@ class CompareConfig:
                 raise ConfigError(
                     "noise_sds", "run", f"{sampler}: halving needs noise levels (lower rungs)"
                 )
-        if BASELINE not in self.samplers:
+        if self.baseline not in self.samplers:
             raise ConfigError(
-                "samplers", ",".join(self.samplers), f"must include {BASELINE}: the pairs' baseline"
+                "samplers",
+                ",".join(self.samplers),
+                f"must include {self.baseline}: the pairs' baseline",
             )
         for budget in self.budgets:
             if isinstance(budget, bool) or not isinstance(budget, int) or budget < 2:

@@ -24,6 +24,7 @@ import optuna
 from nas import cost, results
 from nas.compare.analysis import anytime, plain, runs_frame, summarize
 from nas.compare.config import (
+    BASELINE,
     RUNS_FILE,
     SUMMARY_CSV,
     SUMMARY_JSON,
@@ -314,7 +315,7 @@ class CompareResult:
             "w": config.w,
             "repeats": config.repeats,
             "first_seed": config.first_seed,
-            "baseline": "random",
+            "baseline": config.baseline,
             "confidence": config.confidence,
             "judged_by": "true reward: the table's mean accuracy x (FLOPs / T) ** w",
             "rows": rows,
@@ -329,9 +330,11 @@ def run_compare(config: CompareConfig, progress: ProgressFactory = Silent) -> Co
     summary = summarize(frame, config)
     curves = anytime(frame)
     folder = config.folder
-    result = CompareResult(
-        config, frame, summary, curves, (folder / SUMMARY_CSV, folder / SUMMARY_JSON)
-    )
-    results.write_csv(summary, folder / SUMMARY_CSV)
-    results.write_atomic(folder / SUMMARY_JSON, json.dumps(result.as_dict(), indent=2) + "\n")
+    # Against another arm than random search: files of their own beside the usual ones.
+    suffix = "" if config.baseline == BASELINE else f"-vs-{config.baseline.replace(':', '-')}"
+    csv_file = folder / SUMMARY_CSV.replace(".csv", f"{suffix}.csv")
+    json_file = folder / SUMMARY_JSON.replace(".json", f"{suffix}.json")
+    result = CompareResult(config, frame, summary, curves, (csv_file, json_file))
+    results.write_csv(summary, csv_file)
+    results.write_atomic(json_file, json.dumps(result.as_dict(), indent=2) + "\n")
     return result

@@ -192,3 +192,27 @@ def test_every_arm_sees_the_same_training_images(tmp_path):
     assert seen.min()["tpe:halving:2x2"] >= 200_000 and seen.max()["tpe:halving:2x2"] < 215_000
     assert (runs[runs["sampler"] == "tpe:halving:2x2"]["noise_exponent"] == 0.5).all()
     assert runs[runs["sampler"] == "tpe"]["noise_exponent"].isna().all()
+
+
+def test_the_pairs_baseline_may_be_another_arm(tmp_path, capsys):
+    """--against ARM pairs every arm with that one (here the plain TPE) and writes its own
+    summary files beside the usual ones, from the same run log."""
+    argv = ["--samplers", "tpe:plain,tpe+2x1,random", "--budgets", "10", "--noise-sd", "0.01"]
+    argv += ["--repeats", "4", "--jobs", "1", "--out", str(tmp_path), "--no-progress"]
+    assert run(main, PROG, [*argv, "--no-plot"]) == 0
+    assert run(main, PROG, [*argv, "--no-plot", "--against", "tpe:plain"]) == 0
+    out = capsys.readouterr().out
+    assert "win vs tpe:plain [90% CI]" in out
+    versus = pd.read_csv(tmp_path / "summary-vs-tpe-plain.csv").set_index("sampler")
+    usual = pd.read_csv(tmp_path / "summary.csv").set_index("sampler")
+    assert pd.isna(versus.loc["tpe:plain", "win_rate"]) and pd.notna(
+        usual.loc["tpe:plain", "win_rate"]
+    )
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    mine = runs[runs["sampler"] == "tpe+2x1"].set_index("seed")["true_reward"]
+    theirs = runs[runs["sampler"] == "tpe:plain"].set_index("seed")["true_reward"]
+    gaps = mine - theirs
+    expected = ((gaps > 0) + 0.5 * (gaps == 0)).mean()
+    assert versus.loc["tpe+2x1", "win_rate"] == pytest.approx(expected)
+    with pytest.raises(ConfigError, match="must include tpe"):
+        CompareConfig(samplers=("random", "evolution"), baseline="tpe")
