@@ -130,17 +130,18 @@ def truth_text(plan: RetrainPlan, frame: pd.DataFrame) -> str:
     )
     lines = [printable.to_string(index=False) if len(frame) else "(no search finished yet)"]
     lines.append(f"\n{len(frame)} of {len(plan.pairs)} searches finished")
-    if len(frame):
-        lines.append("\nmedian per sampler (the truth):")
-        for sampler in plan.samplers:
-            own = frame[frame["sampler"] == sampler]
-            if own.empty:
-                continue
-            lines.append(
-                f"  {sampler:<10} true accuracy {own['true_accuracy'].median():.2%}  true "
-                f"reward {own['true_reward'].median():.4f}  percentile "
+    lines.extend(
+        medians_text(
+            plan,
+            frame,
+            "the truth",
+            lambda own: (
+                f"true accuracy {own['true_accuracy'].median():.2%}  true reward "
+                f"{own['true_reward'].median():.4f}  percentile "
                 f"{own['reward_percentile'].median():.2f}  ({len(own)} search(es))"
-            )
+            ),
+        )
+    )
     lines.extend(paired_text(against_random(plan, frame, TRUTH_MEASURES), "the truth"))
     search = plan.search_config(*plan.pairs[0])
     lines.append(
@@ -215,23 +216,35 @@ def table_text(plan: RetrainPlan, frame: pd.DataFrame, reference: pd.Series | No
         + (f" ({missing} not retrained yet)" if missing else "")
         + ("" if reference is not None else "; the reference not retrained yet")
     )
-    if len(frame):
-        lines.append("\nmedian per sampler (yardstick):")
-        for sampler in plan.samplers:
-            own = frame[frame["sampler"] == sampler]
-            if own.empty:
-                continue
-            lines.append(
-                f"  {sampler:<10} accuracy {statistics.median(own['yardstick_accuracy']):.2%}  "
-                f"reward {statistics.median(own['yardstick_reward']):.4f}  "
-                f"({len(own)} run(s); proxy accuracy "
-                f"{statistics.median(own['proxy_accuracy']):.2%})"
-            )
+    lines.extend(
+        medians_text(
+            plan,
+            frame,
+            "yardstick",
+            lambda own: (
+                f"accuracy {statistics.median(own['yardstick_accuracy']):.2%}  "
+                f"reward {statistics.median(own['yardstick_reward']):.4f}  ({len(own)} run(s); "
+                f"proxy accuracy {statistics.median(own['proxy_accuracy']):.2%})"
+            ),
+        )
+    )
     lines.extend(paired_text(against_random(plan, frame)))
     if reference is not None and len(frame):
         lines.extend(reference_text(plan, frame, reference))
     lines.append("\n" + settings_text(plan))
     return "\n".join(lines)
+
+
+def medians_text(plan: RetrainPlan, frame: pd.DataFrame, judge: str, describe) -> list[str]:
+    """A line per sampler with runs in ``frame``: ``describe(its rows)``."""
+    if frame.empty:
+        return []
+    lines = [f"\nmedian per sampler ({judge}):"]
+    for sampler in plan.samplers:
+        own = frame[frame["sampler"] == sampler]
+        if not own.empty:
+            lines.append(f"  {sampler:<10} {describe(own)}")
+    return lines
 
 
 def paired_text(paired: pd.DataFrame, judge: str = "yardstick") -> list[str]:

@@ -272,32 +272,9 @@ def test_nb_macro_winners_are_judged_by_the_truth(bench, tmp_path):
     from nas.truth import load_table
     from search_spaces import decode, nb_macro
 
-    argv = [
-        "--space",
-        "nb-macro",
-        "--dataset",
-        "synthetic",
-        "--train-subset",
-        "128",
-        "--val-subset",
-        "64",
-        "--batch-size",
-        "64",
-        "--samplers",
-        "tpe+1x1,random",
-        "--seeds",
-        "0,1",
-        "--trials",
-        "3",
-        "--threads",
-        "1",
-        "--device",
-        "cpu",
-        "--results-dir",
-        str(tmp_path / "results"),
-        "--runs",
-        str(tmp_path / "runs.csv"),
-    ]
+    # The tiny settings, then the space and two arms over two seeds (argparse keeps the last).
+    argv = ["--space", "nb-macro", *TINY, "--samplers", "tpe+1x1,random", "--seeds", "0,1"]
+    argv += ["--results-dir", str(tmp_path / "results"), "--runs", str(tmp_path / "runs.csv")]
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         assert bench.main(argv) == 0
