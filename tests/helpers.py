@@ -28,3 +28,16 @@ def tiny_config(tmp_path: Any, **changes: Any) -> SearchConfig:
         device="cpu",
     )
     return search_config(**(fields | changes))
+
+
+def table_config(tmp_path: Any, **changes: Any) -> SearchConfig:
+    """A table search (NAS-Bench-Macro's space, accuracies looked up) of 20 trials under
+    ``tmp_path``; ``changes`` override."""
+    values = dict(
+        space="nb-macro",
+        objective="table",
+        trials=20,
+        results_dir=str(tmp_path),
+        show_progress=False,
+    )
+    return SearchConfig(**(values | changes))

@@ -11,20 +11,10 @@ import pytest
 from nas import results
 from nas.cli.common import run
 from nas.cli.search import PROG, main
-from nas.search import SearchConfig, run_search
+from nas.search import run_search
 from nas.truth import load_table
 from search_spaces import decode, nb_macro
-
-
-def table_config(tmp_path, **changes) -> SearchConfig:
-    values = dict(
-        space="nb-macro",
-        objective="table",
-        trials=20,
-        results_dir=str(tmp_path),
-        show_progress=False,
-    )
-    return SearchConfig(**(values | changes))
+from tests.helpers import table_config
 
 
 def test_a_table_search_records_the_truth_of_every_trial(tmp_path):
