@@ -181,9 +181,10 @@ def build_parser(prog: str = PROG) -> Parser:
     group.add_argument(
         "--finalists",
         type=int,
-        default=0,
-        help="retrain the best this many networks with other seeds and name the best mean the "
-        "winner (0: the best single trial wins)",
+        default=None,
+        help="within the trials, retrain the best this many networks with other seeds and name "
+        "the best mean the winner (0: the best single trial wins; default: 3 from 30 trials on, "
+        "else 0)",
     )
     group.add_argument("--finalist-seeds", type=int, default=2, help="retrainings of each finalist")
     group.add_argument(
@@ -338,8 +339,9 @@ def plan_text(config: SearchConfig) -> str:
         ),
         f"{config.trials} trials"
         + (
-            f", then the best {config.finalists} retrained {config.finalist_seeds} time(s) each"
-            if config.finalists
+            f" (the last {config.finalist_trials}: the best {config.finalist_count} retrained "
+            f"{config.finalist_seeds} time(s) each)"
+            if config.finalist_count
             else ""
         )
         + f", sampler {config.sampler_name}, pruner {config.pruning}"
@@ -368,9 +370,9 @@ def budget_text(config: SearchConfig) -> str:
             f"{rungs.reduction_factor} goes on)"
         )
     finalists = (
-        f"; then the best {config.finalists} retrained {config.finalist_seeds} time(s) each "
-        f"({config.finalist_trials} x {rungs.images:,} images)"
-        if config.finalists
+        f"; then the best {config.finalist_count} retrained {config.finalist_seeds} time(s) "
+        f"each ({config.finalist_trials} x {rungs.images:,} images)"
+        if config.finalist_count
         else ""
     )
     return (

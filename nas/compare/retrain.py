@@ -78,7 +78,10 @@ class RetrainPlan:
         training images for an arm that spends them otherwise (its trials follow)."""
         arm = Arm.parse(sampler)
         base = SearchConfig(
-            space=self.space, proxy=self.proxy.replace(seed=seed), sampler=arm.sampler
+            space=self.space,
+            proxy=self.proxy.replace(seed=seed),
+            sampler=arm.sampler,
+            finalists=arm.finalists,  # the arm's own: 0 unless it names them
         )
         config = dataclasses.replace(
             base,
@@ -191,8 +194,8 @@ def search_finished(config: SearchConfig, frame, train_images: int) -> bool:
         return False
     budget = config.candidate_budget(train_images)
     if budget is not None and IMAGES_SEEN in frame.columns:
-        return candidates[IMAGES_SEEN].sum() >= budget or len(candidates) >= config.trials
-    return len(candidates) >= config.trials
+        return candidates[IMAGES_SEEN].sum() >= budget or len(candidates) >= config.candidate_trials
+    return len(candidates) >= config.candidate_trials
 
 
 def check_settings(config: SearchConfig) -> None:

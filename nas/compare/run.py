@@ -123,6 +123,7 @@ class Task:
             w=self.w,
             proxy=proxy,
             show_progress=False,
+            finalists=arm.finalists,  # the arm's own: 0 unless it names them
         )
         if not arm.budgeted:
             return plain
@@ -182,7 +183,7 @@ def run_task(task: Task) -> dict[str, Any]:
             directions=["maximize", "minimize"] if config.two_objectives else ["maximize"],
         )
         settings = LoopSettings(
-            total=config.trials,
+            total=config.candidate_trials,
             heartbeat=60.0,
             where="memory",
             collect_garbage=False,

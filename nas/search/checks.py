@@ -204,19 +204,27 @@ def check_halving(config: Any) -> None:
 
 def check_finalists(config: Any) -> None:
     value = config.finalists
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
         raise ConfigError("finalists", value, "must be a whole number (0: no re-ranking)")
     check_positive(config, "finalist_seeds", integer=True)
-    if not value:
+    count = config.finalist_count
+    if not count:
         return
     if config.two_objectives:
+        if value is None:
+            return  # the default: none with two objectives
         raise ConfigError(
             "finalists",
             value,
             f"re-rank by one reward; {{sampler}} {config.sampler_name!r} searches two objectives",
         )
-    if config.budget_images is None and value > config.trials:
-        raise ConfigError("finalists", value, f"must not exceed {{trials}} {config.trials}")
+    if config.budget_images is None and config.candidate_trials < count:
+        raise ConfigError(
+            "finalists",
+            count,
+            f"with {{finalist_seeds}} {config.finalist_seeds} leave {config.candidate_trials} of "
+            f"{{trials}} {config.trials} for candidates, fewer than the finalists",
+        )
 
 
 def check_budget(config: Any, images: int) -> None:
@@ -231,15 +239,15 @@ def check_budget(config: Any, images: int) -> None:
         )
     if config.budget_images is None:
         return
-    reserve = config.finalists * config.finalist_seeds * images
+    reserve = config.finalist_trials * images
     budget = config.budget_images - reserve
-    if reserve and budget < config.finalists * images:
+    if reserve and budget < config.finalist_count * images:
         raise ConfigError(
             "budget_images",
             config.budget_images,
             f"leaves {max(0, budget):,} images after the finalists' {reserve:,} ({{finalists}} "
-            f"{config.finalists} x {{finalist_seeds}} {config.finalist_seeds} x {images:,}): "
-            f"too few for {config.finalists} candidates",
+            f"{config.finalist_count} x {{finalist_seeds}} {config.finalist_seeds} x "
+            f"{images:,}): too few for {config.finalist_count} candidates",
         )
     first = rungs.images if rungs.rungs == 1 else rungs.rungs * rungs.images_at[0]
     if budget < first:

@@ -50,6 +50,8 @@ DEFAULT_REFERENCE = baselines.DEFAULT_REFERENCE
 DEPLOYMENT_RESOLUTION = baselines.DEPLOYMENT_RESOLUTION
 DEPLOYMENT_CLASSES = baselines.DEPLOYMENT_CLASSES
 CUSTOM_REFERENCE = "reference"  # the reference's name in a space built around an unnamed network
+DEFAULT_FINALISTS = 3  # retrained ``finalist_seeds`` (2) times each, by default ...
+FINALISTS_FROM = 30  # ... in a study of this many trials or more
 # Multi-objective samplers: the search then maximises accuracy and minimises FLOPs.
 TWO_OBJECTIVE_SAMPLERS = (optuna.samplers.NSGAIISampler, optuna.samplers.NSGAIIISampler)
 SearchSpace = MnasSpace | NbMacroSpace
@@ -88,8 +90,9 @@ class SearchConfig:
     rungs: int = 3  # halving: rungs per candidate
     reduction_factor: int = 3  # halving: 1 in this many goes on at each rung
     # The best this many networks are trained again, finalist_seeds times each with other
-    # training seeds, and the winner is the best mean of them (0: the best single trial wins).
-    finalists: int = 0
+    # training seeds, within ``trials``, and the winner is the best mean of them (0: the best
+    # single trial wins; None: the default, ``finalist_count``).
+    finalists: int | None = None
     finalist_seeds: int = 2
     timeout: float | None = None
     study_name: str | None = None
@@ -242,14 +245,31 @@ class SearchConfig:
         return Rungs(images, rungs, self.reduction_factor)
 
     @property
-    def finalist_trials(self) -> int:
-        """The trials that train the finalists again."""
-        return self.finalists * self.finalist_seeds
+    def finalist_count(self) -> int:
+        """The finalists in effect: ``finalists``, else (None) the default, which measured
+        best on NAS-Bench-Macro's table at the cpu proxy's noise (docs/samplers.md): the best
+        3, retrained twice, once the study trains 30 or more (below, re-ranking did not pay)."""
+        if self.finalists is not None:
+            return self.finalists
+        if self.two_objectives:
+            return 0
+        paid = self.trials
+        if self.budget_images is not None:
+            try:
+                paid = self.budget_images // self.candidate_images()
+            except ConfigError:
+                return 0  # the images per candidate follow the data: ``budgeted`` decides
+        return DEFAULT_FINALISTS if paid >= FINALISTS_FROM else 0
 
     @property
-    def study_total(self) -> int:
-        """Every trial the study ends with: the candidates', then the finalists'."""
-        return self.trials + self.finalist_trials
+    def finalist_trials(self) -> int:
+        """The trials that train the finalists again."""
+        return self.finalist_count * self.finalist_seeds
+
+    @property
+    def candidate_trials(self) -> int:
+        """The trials of candidates: ``trials`` less the finalists' retrainings."""
+        return self.trials - self.finalist_trials
 
     def candidate_budget(self, train_images: int | None = None) -> int | None:
         """The budget in images less the finalists' share (None without a budget)."""
@@ -259,12 +279,13 @@ class SearchConfig:
         return self.budget_images - self.finalist_trials * images
 
     def total_trials(self, train_images: int | None = None) -> int:
-        """Candidates the study starts: ``trials``, or those a budget in images starts (its
-        share left after the finalists')."""
+        """The study's total: ``trials``, or, with a budget in images, the most candidate trials
+        its share left after the finalists' can run, and the finalists' retrainings."""
         budget = self.candidate_budget(train_images)
         if budget is None:
             return self.trials
-        return self.rungs_for(train_images).candidates(max(0, budget))
+        candidates = self.rungs_for(train_images).candidates(max(0, budget))
+        return candidates + self.finalist_trials
 
     def budgeted(self, train_images: int | None = None) -> SearchConfig:
         """This config with ``trials`` the budget's (itself without a budget in images)."""
@@ -273,7 +294,9 @@ class SearchConfig:
         from nas.search.checks import check_budget
 
         check_budget(self, self.candidate_images(train_images))
-        return dataclasses.replace(self, trials=self.total_trials(train_images))
+        return dataclasses.replace(
+            self, trials=self.total_trials(train_images), finalists=self.finalist_count
+        )
 
     def train_config(self, train_images: int | None = None) -> TrainConfig:
         """How every candidate trains on ``train_images`` training images (None: the preset's
@@ -329,8 +352,7 @@ class SearchConfig:
                 "rungs": self.rungs,
                 "reduction_factor": self.reduction_factor,
             }
-        if self.finalists:
-            shape |= {"finalists": self.finalists, "finalist_seeds": self.finalist_seeds}
+        # Not the finalists: they retrain at the end and may change when a study is resumed.
         return shape  # the budget, like ``trials``, may grow when a study is resumed
 
     def _space_identity(self) -> dict[str, Any]:

@@ -128,11 +128,11 @@ def run_phases(
     where the study lacks them and run to the candidates finished so far plus the retrainings.
     ``listener`` follows the candidates; ``progress`` makes the finalists' own."""
     run_to_total(study, objective, settings, [*callbacks, *([listener] if listener else [])])
-    if not config.finalists:
+    if not config.finalist_count:
         return
     if listener is not None:
         listener.close()
-    enqueue_finalists(study, config.finalists, config.finalist_seeds)
+    enqueue_finalists(study, config.finalist_count, config.finalist_seeds)
     trials = study.get_trials(deepcopy=False)
     candidates = sum(counts_as_finished(t) and RERANK_OF not in t.user_attrs for t in trials)
     retrained = sum(counts_as_finished(t) and RERANK_OF in t.user_attrs for t in trials)
@@ -212,9 +212,11 @@ def run_search(
                 metric=config.metric,
                 rungs=config.rungs_for(train_images),
             )
-        listener = progress(config.trials, finished_count(study), config.show_progress, label)
+        candidates = config.candidate_trials
+        done = min(finished_count(study), candidates)
+        listener = progress(candidates, done, config.show_progress, label)
         settings = LoopSettings(
-            total=config.trials,
+            total=candidates,
             heartbeat=config.heartbeat,
             where=config.where,
             optuna_heartbeat=optuna_heartbeat,
@@ -232,7 +234,7 @@ def run_search(
             fail_unclaimed(study, began)
             outputs.write(study)
             log.warning(
-                f"\n{label}interrupted: {finished_count(study)} of {config.study_total} trials "
+                f"\n{label}interrupted: {finished_count(study)} of {config.trials} trials "
                 "finished; the running trial will be retried: run the same command again "
                 "to resume"
             )

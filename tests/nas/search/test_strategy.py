@@ -59,7 +59,7 @@ def test_a_plain_budget_trains_budget_over_images_candidates(tmp_path):
 
 def test_halving_spends_the_budget_and_records_every_rung(tmp_path):
     budget = 300_000
-    config = table_config(tmp_path, strategy="halving", budget_images=budget)
+    config = table_config(tmp_path, strategy="halving", budget_images=budget, finalists=0)
     assert config.name == "nb-macro-table-tpe-halving"
     study = run_search(config)
     frame = results.load(config.folder)
@@ -92,7 +92,9 @@ def test_halving_spends_the_budget_and_records_every_rung(tmp_path):
 def test_the_lower_rungs_see_more_noise(tmp_path):
     """At noise sd s on the last rung, a rung with 1/9 of the images sees s x 3 (exponent 0.5):
     its rewards spread wider around the truth's."""
-    config = table_config(tmp_path, strategy="halving", budget_images=400_000, noise_sd=0.01)
+    config = table_config(
+        tmp_path, strategy="halving", budget_images=400_000, noise_sd=0.01, finalists=0
+    )
     run_search(config)
     frame = results.load(config.folder)
     gap0 = frame["reward_rung0"] - frame["true_accuracy"] * (frame["flops"] / 55e6) ** -0.07
@@ -149,7 +151,9 @@ def test_a_resumed_halving_search_goes_on_to_a_larger_budget(tmp_path):
 def test_two_workers_share_the_rungs(tmp_path):
     """Both workers' trials report to the same rungs (the pruner reads the shared storage), and
     the budget counts every worker's images."""
-    config = table_config(tmp_path, strategy="halving", budget_images=200_000, workers=2)
+    config = table_config(
+        tmp_path, strategy="halving", budget_images=200_000, workers=2, finalists=0
+    )
     run_search(config)
     frame = results.load(config.folder)
     assert frame["worker"].nunique() == 2
@@ -207,7 +211,8 @@ def test_the_strategy_is_part_of_the_study_identity(tmp_path):
 
 def test_finalists_are_retrained_and_the_best_mean_wins(tmp_path):
     config = table_config(tmp_path, budget_images=300_000, finalists=3, finalist_seeds=2)
-    assert config.total_trials() == 48  # a cap: 24 paid candidates, or reused ones for free
+    # A cap: 24 paid candidates, or reused ones for free, and the 6 retrainings.
+    assert config.total_trials() == 48 + 6
     study = run_search(config)
     frame = results.load(config.folder)
     assert frame["images_seen"].sum() == 300_000
@@ -249,7 +254,7 @@ def test_a_finalist_trains_with_another_seed(tmp_path, monkeypatch):
         return original(arch, data, config, seed=seed, **kwargs)
 
     monkeypatch.setattr(objective_module, "train_arch", recording)
-    config = tiny_config(tmp_path, trials=3, finalists=1, finalist_seeds=2, seed=5)
+    config = tiny_config(tmp_path, trials=5, finalists=1, finalist_seeds=2, seed=5)
     run_search(config)
     frame = results.load(config.folder)
     assert len(frame) == 5
@@ -275,7 +280,10 @@ def test_a_retried_finalist_keeps_its_seed(tmp_path):
 @pytest.mark.parametrize(
     "changes, message",
     [
-        (dict(finalists=5, trials=4), "finalists=5 is invalid: must not exceed trials 4"),
+        (
+            dict(finalists=5, trials=12),
+            "finalists=5 is invalid: with finalist_seeds 2 leave 2 of trials 12 for candidates",
+        ),
         (dict(finalists=-1), "finalists=-1 is invalid"),
         (dict(finalists=2, finalist_seeds=0), "finalist_seeds=0 is invalid"),
         (dict(finalists=2, sampler="nsga2"), "re-rank by one reward"),
@@ -289,3 +297,15 @@ def test_bad_finalist_settings_are_refused(changes, message):
     with pytest.raises(ConfigError) as error:
         SearchConfig(**changes)
     assert message in str(error.value)
+
+
+def test_the_default_retrains_three_finalists_from_thirty_trials_on():
+    """The default (docs/samplers.md): re-ranking paid from 30 trials' budget on, not at 15."""
+    assert SearchConfig(trials=29).finalist_count == 0
+    assert SearchConfig(trials=30).finalist_count == 3
+    assert SearchConfig(trials=30).candidate_trials == 24  # within the trials: 24 + 3 x 2
+    assert SearchConfig(trials=60, finalists=0).finalist_count == 0
+    assert SearchConfig(trials=60, sampler="nsga2").finalist_count == 0  # two objectives
+    assert SearchConfig(budget_images=290_000).finalist_count == 0
+    budgeted = SearchConfig(budget_images=300_000).budgeted()
+    assert budgeted.finalists == 3 and budgeted.candidate_trials == 48  # 24 paid, x2 reuse cap

@@ -18,7 +18,7 @@ from tests.helpers import table_config
 
 
 def test_a_table_search_records_the_truth_of_every_trial(tmp_path):
-    config = table_config(tmp_path, trials=30)
+    config = table_config(tmp_path, trials=30, finalists=0)  # candidates only
     assert config.name == "nb-macro-table-tpe"
     study = run_search(config)
     frame = results.load(config.folder)
