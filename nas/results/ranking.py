@@ -86,4 +86,6 @@ def top_table(frame: pd.DataFrame, k: int = 10) -> str:
             "reference": shown["reference"].fillna(""),
         }
     )
+    if TRAININGS in shown.columns:  # a re-ranked study: the reward is a mean of trainings
+        table.insert(3, TRAININGS, shown[TRAININGS].astype(int))
     return table.to_string(index=False)

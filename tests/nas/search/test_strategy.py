@@ -309,3 +309,12 @@ def test_the_default_retrains_three_finalists_from_thirty_trials_on():
     assert SearchConfig(budget_images=290_000).finalist_count == 0
     budgeted = SearchConfig(budget_images=300_000).budgeted()
     assert budgeted.finalists == 3 and budgeted.candidate_trials == 48  # 24 paid, x2 reuse cap
+
+
+def test_the_top_table_says_how_many_trainings_a_reward_averages(tmp_path):
+    config = table_config(tmp_path, budget_images=100_000, finalists=2, finalist_seeds=1)
+    run_search(config)
+    frame = results.load(config.folder)
+    lines = results.top_table(frame, k=4).splitlines()
+    assert lines[0].split()[:4] == ["rank", "trial", "reward", "trainings"]
+    assert [line.split()[3] for line in lines[1:]] == ["2", "2", "1", "1"]
