@@ -1,5 +1,7 @@
-"""The sampler benchmark: samplers against a table of true accuracies (NAS-Bench-Macro), over
-budgets, noise levels and many seeds, each paired with random search of the same seed.
+"""Benchmarks of the search. The sampler benchmark: samplers and strategies (arms, ``Arm``)
+against a table of true accuracies (NAS-Bench-Macro), over budgets, noise levels and many seeds,
+each paired with random search of the same seed (or another arm). ``retrain`` and
+``retrain_table``: real searches paired by seed, judged by a yardstick or the truth.
 
 ``run_compare(CompareConfig(...))`` runs table searches (``nas.search`` with ``objective="table"``)
 in parallel processes, logs each repetition as it ends (a stopped benchmark resumes), and
@@ -18,6 +20,7 @@ from nas.compare.config import (
     RUNS_FILE,
     SUMMARY_CSV,
     SUMMARY_JSON,
+    Arm,
     CompareConfig,
     noise_label,
 )
@@ -25,6 +28,7 @@ from nas.compare.run import CompareResult, run_compare
 
 __all__ = [
     "BASELINE",
+    "Arm",
     "DEFAULT_BUDGETS",
     "DEFAULT_SAMPLERS",
     "PLOT_FILE",
