@@ -33,7 +33,14 @@ from nas.search.outputs import (
 )
 from nas.search.step_cost import StepCoster
 from nas.search.table_objective import TableObjective, table_objective
-from nas.study.keys import RERANK_OF, SURPLUS, WORKER, counts_as_finished, finished_count
+from nas.study.keys import (
+    REFERENCE,
+    RERANK_OF,
+    SURPLUS,
+    WORKER,
+    counts_as_finished,
+    finished_count,
+)
 from nas.study.loop import LoopSettings, optuna_verbosity, run_to_total, terminate_as_interrupt
 from nas.study.progress import ProgressFactory, Silent
 from nas.study.storage import fail_unclaimed, has_optuna_heartbeat, mask_url, open_storage
@@ -148,6 +155,24 @@ def run_phases(
         own.close()
 
 
+FINALISTS_ATTR = "finalists"  # the study's finalists, recorded when it is made
+
+
+def settle_finalists(config: SearchConfig, study: optuna.Study) -> SearchConfig:
+    """``config`` with the study's finalists: those given; else (the default) those the study
+    recorded when it was made, and none for a study made before finalists existed (resuming a
+    finished study must run nothing). A new study records its own."""
+    recorded = study.user_attrs.get(FINALISTS_ATTR)
+    if config.finalists is None:
+        if recorded is not None:
+            config = dataclasses.replace(config, finalists=recorded)
+        elif any(not t.user_attrs.get(REFERENCE) or t.number for t in study.trials):
+            config = dataclasses.replace(config, finalists=0)  # an older study
+    if recorded != config.finalist_count:
+        study.set_user_attr(FINALISTS_ATTR, config.finalist_count)
+    return config
+
+
 def _budgeted(config: SearchConfig) -> SearchConfig:
     """``config`` with the trials its budget in images starts: counted on the proxy's nominal
     training size, or, when the budget is in epochs of a size the data decides, on the data."""
@@ -184,12 +209,14 @@ def run_search(
             objective: Objective | TableObjective = table_objective(config)
             train_images = None
             study = prepare_study(config, write_config=worker is None, worker=worker)
+            config = settle_finalists(config, study)
             study.pruner = _rung_pruner(config, None, study.pruner)
             outputs = SearchOutputs(config, *_shape(config))
         else:
             data = load_data(config.proxy.data_config, resolve_device(config.proxy.device))
             train_images = data.train_images.shape[0]
             study = prepare_study(config, write_config=worker is None, worker=worker)
+            config = settle_finalists(config, study)
             study.pruner = _rung_pruner(config, train_images, study.pruner)
             if worker is None:  # what the proxy uses, once the settings are known to be good
                 notes = data.notes

@@ -318,3 +318,19 @@ def test_the_top_table_says_how_many_trainings_a_reward_averages(tmp_path):
     lines = results.top_table(frame, k=4).splitlines()
     assert lines[0].split()[:4] == ["rank", "trial", "reward", "trainings"]
     assert [line.split()[3] for line in lines[1:]] == ["2", "2", "1", "1"]
+
+
+def test_a_finished_study_from_before_finalists_runs_nothing_when_resumed(tmp_path):
+    """The default finalists apply to new studies: a study recorded with none, or made before
+    finalists existed (no record), resumes with none; a new one records its own."""
+    config = table_config(tmp_path, trials=30, finalists=0)
+    study = run_search(config)
+    assert study.user_attrs["finalists"] == 0
+    again = run_search(dataclasses.replace(config, finalists=None))  # the default: 3 from 30
+    assert len(again.trials) == 30
+    study.set_user_attr("finalists", None)  # as a study made before finalists existed
+    older = run_search(dataclasses.replace(config, finalists=None))
+    assert len(older.trials) == 30
+    new = run_search(dataclasses.replace(config, finalists=None, study_name="new"))
+    assert new.user_attrs["finalists"] == 3 and len(new.trials) == 30
+    assert sum("rerank_of" in t.user_attrs for t in new.trials) == 6
