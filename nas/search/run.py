@@ -159,15 +159,15 @@ FINALISTS_ATTR = "finalists"  # the study's finalists, recorded when it is made
 
 
 def settle_finalists(config: SearchConfig, study: optuna.Study) -> SearchConfig:
-    """``config`` with the study's finalists: those given; else (the default) those the study
-    recorded when it was made, and none for a study made before finalists existed (resuming a
-    finished study must run nothing). A new study records its own."""
+    """``config`` with none of the default finalists for a study made before finalists existed
+    (resuming a finished study must run nothing); otherwise as given, the default following the
+    trials asked for now. A study records its finalists, which also marks it as made since."""
     recorded = study.user_attrs.get(FINALISTS_ATTR)
-    if config.finalists is None:
-        if recorded is not None:
-            config = dataclasses.replace(config, finalists=recorded)
-        elif any(not t.user_attrs.get(REFERENCE) or t.number for t in study.trials):
-            config = dataclasses.replace(config, finalists=0)  # an older study
+    older = recorded is None and any(
+        not t.user_attrs.get(REFERENCE) or t.number for t in study.trials
+    )
+    if config.finalists is None and older:
+        config = dataclasses.replace(config, finalists=0)
     if recorded != config.finalist_count:
         study.set_user_attr(FINALISTS_ATTR, config.finalist_count)
     return config

@@ -321,16 +321,19 @@ def test_the_top_table_says_how_many_trainings_a_reward_averages(tmp_path):
 
 
 def test_a_finished_study_from_before_finalists_runs_nothing_when_resumed(tmp_path):
-    """The default finalists apply to new studies: a study recorded with none, or made before
-    finalists existed (no record), resumes with none; a new one records its own."""
+    """The default finalists apply to studies made since they exist: one made before (no
+    record) resumes with none; a new one records its own; resumed with fewer trials, the
+    default follows the trials asked for."""
     config = table_config(tmp_path, trials=30, finalists=0)
     study = run_search(config)
     assert study.user_attrs["finalists"] == 0
-    again = run_search(dataclasses.replace(config, finalists=None))  # the default: 3 from 30
-    assert len(again.trials) == 30
     study.set_user_attr("finalists", None)  # as a study made before finalists existed
     older = run_search(dataclasses.replace(config, finalists=None))
     assert len(older.trials) == 30
     new = run_search(dataclasses.replace(config, finalists=None, study_name="new"))
     assert new.user_attrs["finalists"] == 3 and len(new.trials) == 30
     assert sum("rerank_of" in t.user_attrs for t in new.trials) == 6
+    fewer = table_config(tmp_path, trials=40, study_name="fewer")
+    assert fewer.finalist_count == 3
+    resumed = run_search(dataclasses.replace(fewer, trials=4))  # the default at 4 trials: none
+    assert len(resumed.trials) == 4 and resumed.user_attrs["finalists"] == 0
