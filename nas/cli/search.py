@@ -272,6 +272,12 @@ def status_text(status: StudyStatus) -> str:
         f"({states['COMPLETE']} complete, {states['PRUNED']} pruned, {states['FAIL']} failed); "
         f"{states['RUNNING']} running on {status.workers} worker(s), {states['WAITING']} waiting",
     ]
+    if status.budget_images is not None:  # the budget ends it; the total is only a cap
+        lines[0] = lines[0].replace(f"of {status.total} trials", "trials", 1)
+        lines.append(
+            f"training images seen: {status.images_seen:,} of the budget's "
+            f"{status.budget_images:,} ({status.images_seen / status.budget_images:.0%})"
+        )
     best = status.best
     if best is not None:
         lines.append(

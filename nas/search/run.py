@@ -40,6 +40,7 @@ from nas.study.keys import (
     WORKER,
     counts_as_finished,
     finished_count,
+    spent_images,
 )
 from nas.study.loop import LoopSettings, optuna_verbosity, run_to_total, terminate_as_interrupt
 from nas.study.progress import ProgressFactory, Silent
@@ -173,6 +174,16 @@ def settle_finalists(config: SearchConfig, study: optuna.Study) -> SearchConfig:
     return config
 
 
+def _expected(config: SearchConfig, train_images: int | None) -> int:
+    """The candidates a progress bar expects: ``candidate_trials``; with a budget in images and
+    one rung, those the budget pays for (its cap allows free repeats on top)."""
+    budget = config.candidate_budget(train_images)
+    if budget is None or config.strategy != "plain":
+        return config.candidate_trials
+    images = config.candidate_images(train_images)
+    return min(config.candidate_trials, max(1, budget // images))
+
+
 def _budgeted(config: SearchConfig) -> SearchConfig:
     """``config`` with the trials its budget in images starts: counted on the proxy's nominal
     training size, or, when the budget is in epochs of a size the data decides, on the data."""
@@ -241,7 +252,7 @@ def run_search(
             )
         candidates = config.candidate_trials
         done = min(finished_count(study), candidates)
-        listener = progress(candidates, done, config.show_progress, label)
+        listener = progress(_expected(config, train_images), done, config.show_progress, label)
         settings = LoopSettings(
             total=candidates,
             heartbeat=config.heartbeat,
@@ -281,6 +292,8 @@ class StudyStatus:
     states: dict[str, int]  # COMPLETE, PRUNED, FAIL, RUNNING, WAITING -> trials
     workers: int  # distinct workers running trials now
     best: pd.Series | None
+    images_seen: int = 0  # training images its trials saw (every rung, running ones so far)
+    budget_images: int | None = None  # the budget that ends it, when given in images
 
 
 def study_status(config: SearchConfig) -> StudyStatus:
@@ -304,4 +317,6 @@ def study_status(config: SearchConfig) -> StudyStatus:
         states={state.name: sum(t.state == state for t in trials) for state in TrialState},
         workers=len(workers),
         best=results.best_row(results.trials_frame(study)),
+        images_seen=spent_images(trials),
+        budget_images=config.budget_images,
     )

@@ -337,3 +337,14 @@ def test_a_finished_study_from_before_finalists_runs_nothing_when_resumed(tmp_pa
     assert fewer.finalist_count == 3
     resumed = run_search(dataclasses.replace(fewer, trials=4))  # the default at 4 trials: none
     assert len(resumed.trials) == 4 and resumed.user_attrs["finalists"] == 0
+
+
+def test_the_status_of_a_budgeted_study_counts_its_images(tmp_path, capsys):
+    argv = ["--space", "nb-macro", "--objective", "table", "--noise-sd", "0.013"]
+    argv += ["--budget-images", "120000", "--results-dir", str(tmp_path), "--no-progress"]
+    assert run(main, PROG, argv) == 0
+    capsys.readouterr()
+    assert run(main, PROG, [*argv, "--status"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("study 'nb-macro-table-tpe': ") and " of " not in out[0]
+    assert out[1] == "training images seen: 120,000 of the budget's 120,000 (100%)"
