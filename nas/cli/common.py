@@ -158,7 +158,7 @@ def add_proxy_arguments(parser: Parser, study_data: bool = False) -> None:
         "--preset",
         default="cpu",
         choices=tuple(PRESETS),
-        help="budgets capped at what the data has: cpu: up to 10,000 training images, 10,000 "
+        help="budgets capped at what the data has: cpu: up to 20,000 training images, 20,000 "
         "images seen; gpu: the training set less 10,000 held out, 5 epochs",
     )
     group.add_argument(
@@ -187,7 +187,7 @@ def add_proxy_arguments(parser: Parser, study_data: bool = False) -> None:
         type=int,
         default=None,
         help="the budget in training images seen, instead of --epochs (default: the cpu "
-        "preset's 10,000, so a small dataset trains several epochs; the gpu preset counts epochs)",
+        "preset's 20,000, so a small dataset trains several epochs; the gpu preset counts epochs)",
     )
     group.add_argument(
         "--image-size",

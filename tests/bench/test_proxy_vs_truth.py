@@ -44,7 +44,7 @@ class FromTheTable:
         return truth * seen / 20000, 2.0, {"loss_all": 2 - truth, "loss_last": 1 - truth}
 
 
-def test_the_plan_trains_the_base_then_each_variant_on_the_first_networks_then_seed_1(
+def test_the_plan_trains_the_base_with_both_seeds_then_each_variant_then_the_base_on_the_rest(
     bench, tmp_path, monkeypatch
 ):
     write_cifar(tmp_path / "data", per_batch=12)
@@ -54,24 +54,26 @@ def test_the_plan_trains_the_base_then_each_variant_on_the_first_networks_then_s
     argv += ["--runs", str(tmp_path / "runs.csv"), "--json", str(tmp_path / "out.json")]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert bench.main([*argv, "--variants", "20k,16px,ema,sgd"]) == 0
+        assert bench.main([*argv, "--variants", "10k,16px,ema,sgd"]) == 0
     calls = trainer.calls
     assert len(calls) == 6 * 2 + 4 * 4
-    assert [run.seed for run in calls[:6]] == [0] * 6
-    assert [run.seed for run in calls[-6:]] == [1] * 6 and calls[-6].train == calls[0].train
-    variants = calls[6:-6]
+    first, variants, rest = calls[:8], calls[8:-4], calls[-4:]
+    assert [(run.network, run.seed) for run in first] == [(n, s) for s in (0, 1) for n in range(4)]
+    assert [(run.network, run.seed) for run in rest] == [(4, 0), (5, 0), (4, 1), (5, 1)]
+    assert {run.train for run in first + rest} == {calls[0].train}
+    assert {round(run.train.epochs * run.data.train_subset) for run in first} == {20000}
+    assert {round(run.train.epochs * run.data.train_subset) for run in variants[:4]} == {10000}
     assert {run.train.resolution for run in variants[4:8]} == {16}
     assert {run.train.ema for run in variants[8:12]} == {0.99}
     assert {(run.train.optimizer, run.train.lr) for run in variants[12:]} == {("sgd", 0.1)}
-    assert {round(run.train.epochs * run.data.train_subset) for run in variants[:4]} == {20000}
     assert {run.network for run in variants} == {0, 1, 2, 3}
     text = out.getvalue()
-    for name in ("base", "20k", "16px", "ema", "sgd", "loss-all", "loss-last", "ceiling"):
+    for name in ("base", "10k", "16px", "ema", "sgd", "loss-all", "loss-last", "ceiling"):
         assert name in text
     # Everything is logged: the same command trains nothing and prints the same table.
     again = FromTheTable()
     monkeypatch.setattr(execute_module, "train_run", again)
     out2 = io.StringIO()
     with contextlib.redirect_stdout(out2):
-        assert bench.main([*argv, "--variants", "20k,16px,ema,sgd", "--from-log"]) == 0
+        assert bench.main([*argv, "--variants", "10k,16px,ema,sgd", "--from-log"]) == 0
     assert again.calls == [] and out2.getvalue() == text

@@ -10,11 +10,11 @@ from nas.proxy import PRESETS, ProxyConfig
 
 def test_the_cpu_preset_counts_images_seen():
     proxy = ProxyConfig()
-    assert proxy.budget_images == 10_000
-    assert proxy.epochs_for(10_000) == 1.0  # Fashion-MNIST and CIFAR-10: one epoch, as before
-    assert proxy.epochs_for(1_618) == pytest.approx(10_000 / 1_618)  # a small set: several
-    assert proxy.train_config(train_images=2_000).epochs == 5.0
-    assert proxy.images_seen_on(1_618) == 10_000
+    assert proxy.budget_images == 20_000
+    assert proxy.epochs_for(20_000) == 1.0  # Fashion-MNIST and CIFAR-10: one epoch
+    assert proxy.epochs_for(1_618) == pytest.approx(20_000 / 1_618)  # a small set: several
+    assert proxy.train_config(train_images=2_000).epochs == 10.0
+    assert proxy.images_seen_on(1_618) == 20_000
 
 
 def test_given_epochs_or_training_size_are_the_budget():
@@ -34,10 +34,10 @@ def test_preset_sizes_are_caps_and_given_sizes_demands():
 
 def test_the_yardstick_sees_factor_times_the_images():
     proxy = ProxyConfig(dataset="cifar10")
-    yardstick = proxy.yardstick(5, train_images=10_000, available=40_000)
+    yardstick = proxy.yardstick(2.5, train_images=20_000, available=40_000)
     assert yardstick.train_subset == 40_000  # more distinct images first
     assert yardstick.images_seen_on(40_000) == 50_000  # then more epochs: 1.25
-    small = ProxyConfig().yardstick(5, train_images=1_618, available=1_618)
+    small = ProxyConfig().yardstick(2.5, train_images=1_618, available=1_618)
     assert small.train_subset == 1_618 and small.images_seen_on(1_618) == 50_000
     with pytest.raises(ConfigError, match="factor=0.5 is invalid"):
         proxy.yardstick(0.5, 10_000, 40_000)
@@ -70,6 +70,6 @@ def test_identity_is_unchanged_unless_the_new_settings_are_given():
 def test_describe_says_what_the_run_uses():
     line = ProxyConfig().describe(1_618, 179, ("val_subset 10,000 capped at 179",))
     assert line == (
-        "proxy: fashion-mnist, 1,618 training and 179 held-out images, 6.18 epoch(s) = "
-        "10,000 images seen; val_subset 10,000 capped at 179"
+        "proxy: fashion-mnist, 1,618 training and 179 held-out images, 12.4 epoch(s) = "
+        "20,000 images seen; val_subset 10,000 capped at 179"
     )

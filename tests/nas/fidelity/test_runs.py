@@ -100,9 +100,9 @@ def test_the_committed_bench_logs_load(name):
 
 
 def test_the_committed_cpu_log_matches_the_cpu_preset_proxy():
-    """The cpu preset on Fashion-MNIST (10,000 of the 50,000 images, 10,000 held out) keys B0's
-    proxy runs exactly as bench/fidelity.py logged them, so they are reused."""
-    proxy = ProxyConfig(dataset="fashion-mnist", device="cpu")
+    """The cpu preset as it was when bench/fidelity.py logged B0's proxy runs on Fashion-MNIST
+    (10,000 of the 50,000 images seen, 10,000 held out) keys them exactly, so they are reused."""
+    proxy = ProxyConfig(dataset="fashion-mnist", device="cpu", images_seen=10_000)
     data = resolved(proxy.data_config, 10000, 10000)
     runs = [
         Run(0, PROXY, seed, seed, B0, data, proxy.train_config(1, 10000), "cpu") for seed in (0, 1)

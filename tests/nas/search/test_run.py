@@ -413,7 +413,7 @@ def test_a_small_image_folder_searches_with_the_default_budget(tmp_path, capsys,
     argv += ["--trials", "1", "--no-progress", "--device", "cpu", "--results-dir", str(tmp_path)]
     assert run(main, PROG, argv) == 0
     err = capsys.readouterr().err
-    assert "1,617 training and 180 held-out images, 6.18 epoch(s) = 10,000 images seen" in err
+    assert "1,617 training and 180 held-out images, 12.4 epoch(s) = 20,000 images seen" in err
     assert "held out 180 of 1,797 images per class (the default share" in err
     frame = results.load(tmp_path / "imagefolder-digits-tpe")
     assert list(frame["state"]) == ["COMPLETE"]

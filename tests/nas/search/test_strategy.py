@@ -13,6 +13,7 @@ from nas import results
 from nas.cli.common import run
 from nas.cli.search import PROG, main
 from nas.errors import ConfigError
+from nas.proxy import ProxyConfig
 from nas.search import SearchConfig, run_search
 from nas.search.strategy import Rungs
 from nas.study.keys import spent_images
@@ -22,8 +23,10 @@ from tests.helpers import tiny_config
 
 
 def table_config(tmp_path, **changes) -> SearchConfig:
-    """A table search seeing 1.3 points of noise (the 20,000-image cpu proxy's)."""
-    return helpers.table_config(tmp_path, **({"noise_sd": 0.013} | changes))
+    """A table search seeing 1.3 points of noise (the 20,000-image cpu proxy's), its candidates
+    pinned at 10,000 images (the arithmetic below counts in them)."""
+    pinned = {"noise_sd": 0.013, "proxy": ProxyConfig(images_seen=10_000, train_subset=10_000)}
+    return helpers.table_config(tmp_path, **(pinned | changes))
 
 
 def test_the_rungs_multiply_by_the_factor_up_to_the_proxy_images():
@@ -172,7 +175,7 @@ def test_two_workers_share_the_rungs(tmp_path):
         (["--strategy", "halving", "--reduction-factor", "1"], "--reduction-factor=1 is invalid"),
         (
             ["--strategy", "halving", "--rungs", "12"],
-            "--rungs=12 is invalid: do not fit 10,000 images per candidate",
+            "--rungs=12 is invalid: do not fit 20,000 images per candidate",
         ),
         (
             ["--strategy", "halving", "--budget-images", "20000"],
@@ -288,8 +291,8 @@ def test_a_retried_finalist_keeps_its_seed(tmp_path):
         (dict(finalists=2, finalist_seeds=0), "finalist_seeds=0 is invalid"),
         (dict(finalists=2, sampler="nsga2"), "re-rank by one reward"),
         (
-            dict(finalists=3, finalist_seeds=3, budget_images=100_000),
-            "budget_images=100000 is invalid: leaves 10,000 images after the finalists' 90,000",
+            dict(finalists=3, finalist_seeds=3, budget_images=200_000),
+            "budget_images=200000 is invalid: leaves 20,000 images after the finalists' 180,000",
         ),
     ],
 )
@@ -306,8 +309,9 @@ def test_the_default_retrains_three_finalists_from_thirty_trials_on():
     assert SearchConfig(trials=30).candidate_trials == 24  # within the trials: 24 + 3 x 2
     assert SearchConfig(trials=60, finalists=0).finalist_count == 0
     assert SearchConfig(trials=60, sampler="nsga2").finalist_count == 0  # two objectives
-    assert SearchConfig(budget_images=290_000).finalist_count == 0
-    budgeted = SearchConfig(budget_images=300_000).budgeted()
+    # Candidates of the cpu preset's 20,000 images: 30 of them are 600,000.
+    assert SearchConfig(budget_images=580_000).finalist_count == 0
+    budgeted = SearchConfig(budget_images=600_000).budgeted()
     assert budgeted.finalists == 3 and budgeted.candidate_trials == 48  # 24 paid, x2 reuse cap
 
 
