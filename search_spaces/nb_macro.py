@@ -147,6 +147,10 @@ class NbMacroSpace:
     def size(self) -> int:
         return len(DIGITS) ** LAYERS
 
+    def archs(self) -> Iterator[ArchSpec]:
+        """Every network of the space, in key order."""
+        return (arch(found) for found in keys())
+
     def __contains__(self, network: object) -> bool:
         try:
             key(network)  # type: ignore[arg-type]

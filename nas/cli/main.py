@@ -15,6 +15,7 @@ COMMANDS = {
     "report": ("nas.cli.report", "tables, figures and an HTML page of studies"),
     "export": ("nas.cli.export", "timm strings and weights, ONNX, checkpoint folders"),
     "cost": ("nas.cli.cost", "params, FLOPs and latency of networks"),
+    "latency": ("nas.cli.latency", "a latency table for a device: build it, check it"),
     "fidelity": ("nas.cli.fidelity", "does the proxy rank networks as longer training would?"),
     "compare": ("nas.cli.compare", "samplers against NAS-Bench-Macro's table of true accuracies"),
     "train": ("nas.cli.train", "full training with progressive learning, then the test accuracy"),

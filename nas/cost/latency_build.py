@@ -1,0 +1,199 @@
+"""Building a latency table for a space (only the layers it lacks, saved as it goes, then its
+scale fitted on a few networks) and checking its predictions against end-to-end measurement."""
+
+from __future__ import annotations
+
+import logging
+import random
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+import baselines
+from nas.cost.latency_layers import network_layers, space_layers
+from nas.cost.latency_measure import measure_chunks, measure_networks
+from nas.cost.latency_table import LatencyTable, Target, library_versions
+from nas.errors import InputError
+from search_spaces import encode
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_NETWORKS = 10
+CALIBRATION_SEED = 1000  # the check draws from seed 0: the networks it judges are others
+Progress = Callable[[int, int], None]  # (layers measured, layers to measure)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """How a table is measured: warm-up and timed passes, and the networks its scale is fitted
+    on."""
+
+    warmup: int = 3
+    repeats: int = 15
+    calibration_networks: int = CALIBRATION_NETWORKS
+
+
+@dataclass(frozen=True)
+class Built:
+    """What ``build_table`` did: the table, the layers the space needs, and how many of them
+    it measured now."""
+
+    table: LatencyTable
+    needed: int
+    measured: int
+
+
+def _draw(space: object, count: int, seed: int) -> list:
+    rng = random.Random(seed)
+    return [space.sample_random(rng) for _ in range(count)]  # type: ignore[attr-defined]
+
+
+def open_table(path: Path, target: Target) -> LatencyTable:
+    """The table at ``path`` to extend (a new one if there is none); InputError if it was
+    measured on another target, a warning if with other library versions or another machine."""
+    if not path.exists():
+        return LatencyTable(target, versions=library_versions(target))
+    table = LatencyTable.load(path)
+    if table.target != target:
+        raise InputError(
+            f"{path} was measured on {table.target.describe()}, not {target.describe()}: "
+            "name another file for this target"
+        )
+    reason = table.mismatch(target)
+    if reason is not None:
+        log.warning(f"{path}: {reason}; its entries and new ones may not agree")
+    return table
+
+
+def build_table(
+    path: str | Path,
+    space: object,
+    target: Target,
+    resolution: int | None = None,
+    in_channels: int = baselines.DEPLOYMENT_CHANNELS,
+    num_classes: int = baselines.DEPLOYMENT_CLASSES,
+    measurement: Measurement = Measurement(),
+    progress: Progress | None = None,
+) -> Built:
+    """Measure the layers of ``space`` that the table at ``path`` lacks, saving after each
+    chunk (a stopped build resumes), then fit the table's scale on networks of the space
+    when anything was measured or it has none."""
+    path = Path(path)
+    table = open_table(path, target)
+    keys = space_layers(space, resolution, in_channels, num_classes)
+    missing = table.missing(keys)
+    done = 0
+    if progress is not None:
+        progress(0, len(missing))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for part in measure_chunks(missing, target, measurement.warmup, measurement.repeats):
+        table.entries.update(part)
+        table.save(path)
+        done += len(part)
+        if progress is not None:
+            progress(done, len(missing))
+    if (done or not table.calibration) and measurement.calibration_networks > 0:
+        calibrate(table, space, target, resolution, in_channels, num_classes, measurement)
+        table.save(path)
+    elif not path.exists():
+        table.save(path)
+    return Built(table, len(keys), done)
+
+
+def calibrate(
+    table: LatencyTable,
+    space: object,
+    target: Target,
+    resolution: int | None,
+    in_channels: int,
+    num_classes: int,
+    measurement: Measurement,
+) -> None:
+    """Set the table's scale to the median ratio of measured to summed latency over
+    ``measurement.calibration_networks`` networks drawn from the space (CALIBRATION_SEED)."""
+    archs = _draw(space, measurement.calibration_networks, CALIBRATION_SEED)
+    measured = measure_networks(
+        archs,
+        target,
+        resolution,
+        in_channels,
+        num_classes,
+        measurement.warmup,
+        measurement.repeats,
+    )
+    sums = [table.layers_sum(arch, resolution, in_channels, num_classes) for arch in archs]
+    table.scale = statistics.median(e.ms / s for e, s in zip(measured, sums, strict=True))
+    table.calibration = {"networks": len(archs), "seed": CALIBRATION_SEED}
+
+
+@dataclass(frozen=True)
+class CheckFigures:
+    """Prediction against measurement: mean absolute and worst percentage error, Kendall tau,
+    and the same before the scale (the plain sum of layers)."""
+
+    networks: int
+    mape: float
+    worst: float
+    tau: float
+    mape_sum: float
+    worst_sum: float
+
+
+def check_table(
+    table: LatencyTable,
+    space: object,
+    target: Target,
+    networks: int = 50,
+    seed: int = 0,
+    resolution: int | None = None,
+    in_channels: int = baselines.DEPLOYMENT_CHANNELS,
+    num_classes: int = baselines.DEPLOYMENT_CLASSES,
+    measurement: Measurement = Measurement(),
+) -> tuple[pd.DataFrame, CheckFigures]:
+    """Draw ``networks`` networks of ``space``, predict each from the table and measure it end
+    to end on ``target``: one row per network, and the figures."""
+    from scipy.stats import kendalltau
+
+    if isinstance(networks, bool) or not isinstance(networks, int) or networks < 2:
+        raise InputError(f"networks={networks!r} is invalid: must be an integer >= 2")
+    archs = _draw(space, networks, seed)
+    for arch in archs:  # every layer known before anything is timed
+        table.layer_ms(network_layers(arch, resolution, in_channels, num_classes))
+    measured = measure_networks(
+        archs,
+        target,
+        resolution,
+        in_channels,
+        num_classes,
+        measurement.warmup,
+        measurement.repeats,
+    )
+    rows = []
+    for arch, entry in zip(archs, measured, strict=True):
+        summed = table.layers_sum(arch, resolution, in_channels, num_classes)
+        predicted = table.scale * summed + table.overhead_ms
+        rows.append(
+            {
+                "arch": encode(arch),
+                "layers": len(network_layers(arch, resolution, in_channels, num_classes)),
+                "predicted_ms": predicted,
+                "layers_sum_ms": summed,
+                "measured_ms": entry.ms,
+                "spread": entry.spread,
+                "error": predicted / entry.ms - 1,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    plain = (frame["layers_sum_ms"] / frame["measured_ms"] - 1).abs()
+    figures = CheckFigures(
+        networks=len(frame),
+        mape=float(frame["error"].abs().mean()),
+        worst=float(frame["error"].abs().max()),
+        tau=float(kendalltau(frame["predicted_ms"], frame["measured_ms"]).statistic),
+        mape_sum=float(plain.mean()),
+        worst_sum=float(plain.max()),
+    )
+    return frame, figures
