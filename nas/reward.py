@@ -48,6 +48,33 @@ class RewardConfig:
         return cls(target_flops, w if alpha is None else alpha, w if beta is None else beta)
 
 
+@dataclass(frozen=True)
+class LatencyReward:
+    """MnasNet's reward on measured latency: ACC x (LAT / T) ** w, T in milliseconds, with
+    ``w = alpha`` at or under the target and ``beta`` above it (soft: alpha = beta = -0.07;
+    hard: alpha = 0, beta = -1)."""
+
+    target_ms: float
+    alpha: float = DEFAULT_W
+    beta: float = DEFAULT_W
+
+    def __post_init__(self) -> None:
+        value = self.target_ms
+        if isinstance(value, bool) or not (
+            isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+        ):
+            raise ConfigError("target_latency_ms", value, "must be a positive number")
+        for name in ("alpha", "beta"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value)):
+                raise ConfigError(name, value, "must be a finite number")
+
+    def __call__(self, accuracy: float, latency_ms: float) -> float:
+        if not latency_ms > 0:
+            raise ConfigError("latency_ms", latency_ms, "must be > 0")
+        return reward(accuracy, latency_ms, self.target_ms, self.alpha, self.beta)
+
+
 def reward(
     accuracy: float,
     flops: float,

@@ -79,6 +79,25 @@ def build_parser(prog: str = PROG) -> Parser:
         "--max-flops", type=float, default=None, help="candidates above are recorded, not trained"
     )
     group.add_argument(
+        "--target-latency-ms",
+        type=float,
+        default=None,
+        help="T in milliseconds: the reward is ACC x (LAT/T)^w (MnasNet's), LAT predicted from "
+        "--latency-table; --alpha 0 --beta -1 is the hard constraint",
+    )
+    group.add_argument(
+        "--latency-table",
+        default=None,
+        help="the latency table (python -m nas.latency build; built here if missing; default "
+        "results/latency/torch-cpu-1t-b1.json)",
+    )
+    group.add_argument(
+        "--max-latency-ms",
+        type=float,
+        default=None,
+        help="candidates predicted slower are recorded, not trained",
+    )
+    group.add_argument(
         "--resolution",
         type=int,
         default=None,

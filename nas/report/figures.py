@@ -301,3 +301,88 @@ def cam_figure(sources: Sequence[SourceImage], columns: Sequence[CamColumn], pat
         "Class activation maps for the predicted class (red: most activation)", fontsize=10
     )
     save(figure, path)
+
+
+def latency_figure(studies: Sequence[Study], path: Path) -> list[str]:
+    """Accuracy against predicted latency for every complete trial of the studies that
+    predicted it, each study's Pareto front joined, its target T and, for a latency reward,
+    curves of equal reward (ACC = R / (LAT / T) ** w)."""
+    shown = frames.latency_info(studies)
+    figure, axis = new_figure(figsize=(8, 5.4))
+    for study in shown:
+        axis.scatter(
+            study.points["ms"],
+            study.points["percent"],
+            s=22,
+            color=study.color,
+            alpha=0.7,
+            zorder=3,
+            label=study.label,
+        )
+        axis.plot(
+            study.front["ms"],
+            study.front["percent"],
+            color=study.color,
+            linewidth=1.6,
+            marker="o",
+            markerfacecolor="none",
+            markersize=7,
+            zorder=4,
+            label=f"{study.label}: Pareto front",
+        )
+        if study.winner is not None:
+            number, reward, ms, percent = study.winner
+            axis.annotate(
+                f"#{number}: reward {reward:.4f}",
+                (ms, percent),
+                xytext=(12, 12),
+                textcoords="offset points",
+                fontsize=8,
+                color=study.color,
+                arrowprops={"arrowstyle": "->", "color": study.color, "linewidth": 0.8},
+                zorder=6,
+            )
+    axis.margins(x=0.08, y=0.12)
+    axis.autoscale_view()
+    left, right = axis.get_xlim()
+    bottom, top = axis.get_ylim()
+    for study in shown:
+        reward = study.reward
+        if reward is None:
+            continue
+        ms = np.linspace(max(left, 1e-6), right, 200)
+        values = (
+            study.points["percent"]
+            / 100
+            * (study.points["ms"] / reward.target_ms)
+            ** (np.where(study.points["ms"] <= reward.target_ms, reward.alpha, reward.beta))
+        )
+        levels = sorted({round(float(q), 4) for q in np.quantile(values, (0.5, 0.9))})
+        for number, level in enumerate(levels):
+            factor = np.array([reward(1.0, value) for value in ms])
+            axis.plot(
+                ms,
+                100 * level / factor,
+                color="grey",
+                linestyle=":",
+                linewidth=1,
+                zorder=1,
+                label=f"{study.label}: equal reward" if number == 0 else None,
+            )
+        if left < reward.target_ms < right:
+            axis.axvline(
+                reward.target_ms,
+                color="grey",
+                linestyle="--",
+                linewidth=0.8,
+                zorder=1,
+                label=f"{study.label}: target T = {reward.target_ms:g} ms",
+            )
+    axis.set_xlim(left, right)
+    axis.set_ylim(bottom, top)
+    axis.set_xlabel("predicted latency (ms, from the study's latency table)")
+    axis.set_ylabel("proxy validation top-1 accuracy (%)")
+    axis.set_title("Accuracy against latency: every complete trial and the Pareto front")
+    axis.grid(True, which="major", alpha=0.3)
+    legend_below(axis)
+    return save(figure, path)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from nas.report.canvas import study_color
 from nas.report.inputs import Scaling, Study
-from nas.reward import RewardConfig
+from nas.reward import LatencyReward, RewardConfig
 
 MAX_IMPORTANCE_BARS = 20
 ABLATION_ORDER = ("depth", "width", "resolution", "compound")
@@ -37,13 +37,15 @@ def pareto_mask(flops: Sequence[float], accuracy: Sequence[float]) -> np.ndarray
     return mask
 
 
-def describe_reward(config: RewardConfig) -> str:
-    """``T = 400M, w = -0.07`` (or alpha and beta apart)."""
+def describe_reward(config: RewardConfig | LatencyReward) -> str:
+    """``T = 400M, w = -0.07`` (or alpha and beta apart); ``T = 20 ms, ...`` on latency."""
     exponent = (
         f"w = {config.alpha:g}"
         if config.alpha == config.beta
         else f"alpha = {config.alpha:g}, beta = {config.beta:g}"
     )
+    if isinstance(config, LatencyReward):
+        return f"T = {config.target_ms:g} ms, {exponent}"
     return f"T = {config.target_flops / 1e6:g}M, {exponent}"
 
 
@@ -118,7 +120,8 @@ def pareto_info(studies: Sequence[Study]) -> ParetoInfo:
         )
     configs: dict[RewardConfig, list[Study]] = {}
     for study in studies:
-        configs.setdefault(study.reward, []).append(study)
+        if isinstance(study.reward, RewardConfig):  # a latency reward's lines are not in FLOPs
+            configs.setdefault(study.reward, []).append(study)
     rewards = []
     for config, members in configs.items():
         values = pd.concat([s.complete["reward"] for s in members]).dropna()
@@ -314,3 +317,53 @@ def ablation_info(scalings: Sequence[Scaling]) -> AblationInfo:
             )
         groups.append(AblationGroup(None, point, tuple(lines)))
     return AblationInfo(tuple(groups), trained, unit)
+
+
+LATENCY = "latency_ms"
+
+
+@dataclass(frozen=True, eq=False)
+class LatencyPoints:
+    """One study on the latency figure: its trials and front (predicted ms, accuracy in %),
+    its winner, and its latency reward (None when it weighed FLOPs)."""
+
+    label: str
+    color: str
+    points: pd.DataFrame  # ms, percent
+    front: pd.DataFrame
+    winner: tuple[int, float, float, float] | None  # number, reward, ms, percent
+    reward: LatencyReward | None
+
+
+def latency_info(studies: Sequence[Study]) -> list[LatencyPoints]:
+    """The studies whose trials have a predicted latency, each with its Pareto front."""
+    shown = []
+    for index, study in enumerate(studies):
+        done = study.complete
+        if LATENCY not in done.columns or done[LATENCY].isna().all():
+            continue
+        done = done[done[LATENCY].notna()]
+        front = done[pareto_mask(done[LATENCY], done["accuracy"])].sort_values(LATENCY)
+        winner = study.winner
+
+        def units(frame: pd.DataFrame) -> pd.DataFrame:
+            return pd.DataFrame({"ms": frame[LATENCY], "percent": 100 * frame["accuracy"]})
+
+        shown.append(
+            LatencyPoints(
+                study.label,
+                study_color(index),
+                units(done),
+                units(front),
+                None
+                if winner is None or pd.isna(winner.get(LATENCY))
+                else (
+                    int(winner["number"]),
+                    float(winner["reward"]),
+                    float(winner[LATENCY]),
+                    100 * float(winner["accuracy"]),
+                ),
+                study.reward if isinstance(study.reward, LatencyReward) else None,
+            )
+        )
+    return shown

@@ -20,7 +20,7 @@ import baselines
 from nas import results
 from nas.errors import InputError, MissingFile
 from nas.results.files import CONFIG_FILE, JOURNAL_FILE, SCALING_FOLDER, TRIALS_FILE
-from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W, RewardConfig
+from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_W, LatencyReward, RewardConfig
 from nas.search import SearchConfig
 from search_spaces import DEFAULT_SPACE
 
@@ -46,7 +46,7 @@ class Study:
     label: str
     folder: Path
     frame: pd.DataFrame
-    reward: RewardConfig
+    reward: RewardConfig | LatencyReward  # a latency study's weighs predicted milliseconds
     resolution: int = DEFAULT_RESOLUTION
     reference: str = FALLBACK_REFERENCE
     space: str = DEFAULT_SPACE
@@ -128,13 +128,17 @@ def read_settings(folder: Path) -> dict[str, Any]:
 
 def reward_config(
     settings: dict[str, Any], target_flops: float | None, w: float | None
-) -> RewardConfig:
+) -> RewardConfig | LatencyReward:
     """T and the exponents: a value given wins, then the study's config (config.json, read
     back by ``SearchConfig.from_record``), then nas.reward's defaults."""
     if settings:
         recorded = SearchConfig.from_record(settings).rewarding
     else:
         recorded = RewardConfig(DEFAULT_TARGET_FLOPS, DEFAULT_W, DEFAULT_W)
+    if isinstance(recorded, LatencyReward):  # T in milliseconds: --target-flops does not apply
+        if w is None:
+            return recorded
+        return LatencyReward(recorded.target_ms, float(w), float(w))
     target = recorded.target_flops if target_flops is None else target_flops
     try:
         if w is not None:

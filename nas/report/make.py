@@ -17,7 +17,7 @@ import pandas as pd
 
 from nas.errors import ConfigError, MissingFile
 from nas.report import cam as cams
-from nas.report import figures, tables
+from nas.report import figures, frames, tables
 from nas.report.cam import CamConfig
 from nas.report.canvas import require_matplotlib
 from nas.report.importances import importance_method, importances
@@ -67,6 +67,15 @@ def study_outputs(report: Report, studies: Sequence[Study], top_k: int) -> None:
             "Every complete trial; the Pareto-optimal ones joined; dotted: equal reward; "
             "stars: the reference; the arrow: each study's winner (best reward).",
         )
+        if frames.latency_info(studies):
+            report.heading("Accuracy against latency")
+            report.figure(
+                "latency.png",
+                lambda path: figures.latency_figure(studies, path),
+                "latency Pareto front",
+                "Every complete trial at its latency predicted from the study's latency table; "
+                "the Pareto-optimal ones joined; dotted: equal reward; dashed: the target.",
+            )
         report.heading("Best reward by trial")
         report.figure(
             "history.png",

@@ -32,6 +32,8 @@ COLUMNS = [
     "worker",
     "retry_of",
 ]
+# A candidate's latency predicted from a latency table: present only in studies that used one.
+LATENCY = "latency_ms"
 # The training-aware (v2) reward's measurements: present only in studies that used it.
 STEP_COLUMNS = ["step_seconds", "step_ratio", "params_ratio"]
 # A table search's (objective "table"): the network's key in the table and its true accuracy.
@@ -68,6 +70,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     rows = []
     choices: set[str] = set()
     step_columns = False
+    latency = False
     table_columns = False
     reused = False
     rungs = -1  # the most rungs any trial recorded a reward for; -1: no rung columns
@@ -80,6 +83,9 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         row["number"] = trial.number
         row["state"] = trial.state.name
         row["reference"] = attrs.get("reference", "")
+        if LATENCY in attrs:
+            latency = True
+            row[LATENCY] = attrs[LATENCY]
         if STEP_COLUMNS[0] in attrs:
             step_columns = True
             row.update({column: attrs.get(column) for column in STEP_COLUMNS})
@@ -103,7 +109,8 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         if trial.state == TrialState.FAIL and REASON not in attrs:
             row[REASON] = "worker stopped mid-trial; parameters retried"
         rows.append(row)
-    steps = list(STEP_COLUMNS) if step_columns else []
+    steps = [LATENCY] if latency else []
+    steps += list(STEP_COLUMNS) if step_columns else []
     steps += TABLE_COLUMNS if table_columns else []
     steps += [REUSED_FROM] if reused else []
     steps += RUNG_COLUMNS + [f"reward_rung{rung}" for rung in range(rungs)] if rungs >= 0 else []
@@ -143,6 +150,7 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
         c
         for c in [
             *STEP_COLUMNS,
+            LATENCY,
             TRUE_ACCURACY,
             *TRIAL_NUMBERS,
             *RUNG_COLUMNS,

@@ -31,6 +31,31 @@ METRICS = ("accuracy", "balanced_accuracy")
 SPACES_WITH_TABLE = (nb_macro.NAME,)
 
 
+def check_latency(config: Any) -> None:
+    """Latency in the search: a positive target or bound, a table file named by a string,
+    networks trained (a table search prices nothing), one reward."""
+    if config.latency_table is not None and (
+        not isinstance(config.latency_table, str) or not config.latency_table
+    ):
+        raise ConfigError("latency_table", config.latency_table, "must be a file name")
+    if not config.uses_latency:
+        return
+    if config.objective == "table":
+        raise ConfigError(
+            None, None, "{target_latency_ms} and {max_latency_ms} apply to searches that train"
+        )
+    if config.target_latency_ms is not None and config.reward is not None:
+        raise ConfigError(None, None, "give {target_latency_ms} or a reward object, not both")
+    if config.target_latency_ms is not None and config.reward_kind == "v2":
+        raise ConfigError(
+            "reward_kind", "v2", "weighs the step time, not {target_latency_ms}: give one"
+        )
+    if config.target_latency_ms is not None and config.target_flops is not None:
+        raise ConfigError(
+            None, None, "give {target_flops} or {target_latency_ms}: the reward weighs one"
+        )
+
+
 def check(config: Any) -> None:
     """Raise ConfigError for the first rule ``config`` (a SearchConfig) breaks."""
     if not isinstance(config.proxy, ProxyConfig):
@@ -41,8 +66,9 @@ def check(config: Any) -> None:
         check_positive(config, name, integer=True)
     check_positive(config, "resolution", integer=True, optional=True)
     check_positive(config, "threads", integer=True, optional=True)
-    for name in ("min_flops", "max_flops", "timeout"):
+    for name in ("min_flops", "max_flops", "timeout", "target_latency_ms", "max_latency_ms"):
         check_positive(config, name, optional=True)
+    check_latency(config)
     if (
         config.min_flops is not None
         and config.max_flops is not None

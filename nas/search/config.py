@@ -22,7 +22,14 @@ from nas.data.imagefolder import DEFAULT_RESIZE
 from nas.errors import ConfigError, InputError
 from nas.proxy import PROXY_FIELDS, ProxyConfig, resolve_device
 from nas.results.files import CONFIG_FILE, JOURNAL_FILE
-from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W, RewardConfig, TrainingAwareReward
+from nas.reward import (
+    DEFAULT_TARGET_FLOPS,
+    DEFAULT_V,
+    DEFAULT_W,
+    LatencyReward,
+    RewardConfig,
+    TrainingAwareReward,
+)
 from nas.search.checks import (
     PRUNERS,
     SAMPLERS,
@@ -46,6 +53,7 @@ from search_spaces import (
 from search_spaces.spaces import CUSTOM
 
 DEFAULT_REFERENCE = baselines.DEFAULT_REFERENCE
+DEFAULT_LATENCY_TABLE = "results/latency/torch-cpu-1t-b1.json"  # nas.cli.latency's default
 # The deployment shape of spaces around a reference (ImageNet's: 224 px, 1000 classes).
 DEPLOYMENT_RESOLUTION = baselines.DEPLOYMENT_RESOLUTION
 DEPLOYMENT_CLASSES = baselines.DEPLOYMENT_CLASSES
@@ -67,6 +75,11 @@ class SearchConfig:
     beta: float | None = None
     min_flops: float | None = None
     max_flops: float | None = None
+    # Latency in the reward (MnasNet's ACC x (LAT / T) ** w, T in ms) instead of FLOPs, LAT
+    # predicted from a latency table (nas.cost.latency_table), built on first use if missing.
+    target_latency_ms: float | None = None
+    latency_table: str | None = None  # None: results/latency/torch-cpu-1t-b1.json when needed
+    max_latency_ms: float | None = None  # a candidate predicted slower is never trained
     resolution: int | None = None  # the deployment size; None: the space's (224; nb-macro: 32)
     reference: str = DEFAULT_REFERENCE  # a space given as an object brings its own
     space: str | SearchSpace = DEFAULT_SPACE  # a name, or a MnasSpace / NbMacroSpace
@@ -214,11 +227,25 @@ class SearchConfig:
         return DEPLOYMENT_RESOLUTION if self.has_reference else nb_macro.RESOLUTION
 
     @property
-    def rewarding(self) -> RewardConfig:
-        """The reward in effect: the one given, else T, alpha and beta (w for both)."""
+    def rewarding(self) -> RewardConfig | LatencyReward:
+        """The reward in effect: the one given, else T, alpha and beta (w for both); on
+        predicted latency when ``target_latency_ms`` is given."""
         if self.reward is not None:
             return self.reward
+        if self.target_latency_ms is not None:
+            alpha = self.w if self.alpha is None else self.alpha
+            beta = self.w if self.beta is None else self.beta
+            return LatencyReward(self.target_latency_ms, alpha, beta)
         return RewardConfig.soft(self.target, self.w, self.alpha, self.beta)
+
+    @property
+    def uses_latency(self) -> bool:
+        """Whether candidates need a predicted latency (a latency reward or bound)."""
+        return self.target_latency_ms is not None or self.max_latency_ms is not None
+
+    @property
+    def latency_table_path(self) -> Path:
+        return Path(self.latency_table or DEFAULT_LATENCY_TABLE)
 
     @property
     def training_aware(self) -> TrainingAwareReward | None:
@@ -312,6 +339,7 @@ class SearchConfig:
             num_classes=DEPLOYMENT_CLASSES if self.has_reference else nb_macro.NUM_CLASSES,
             min_flops=self.min_flops,
             max_flops=self.max_flops,
+            max_latency_ms=self.max_latency_ms,
         )
 
     def identity(self) -> dict[str, Any]:
@@ -325,7 +353,7 @@ class SearchConfig:
             "reference": self.reference_name if self.has_reference else None,
             "dataset": proxy.pop("dataset"),
             "sampler": self.sampler_name,
-            "target_flops": reward.target_flops,
+            "target_flops": getattr(reward, "target_flops", None),
             "alpha": reward.alpha,
             "beta": reward.beta,
             "resolution": self.deployment_resolution,
@@ -340,6 +368,17 @@ class SearchConfig:
             **(table if self.objective == "table" else {}),
             **({"metric": self.metric} if self.metric != "accuracy" else {}),
             **self._strategy_identity(),
+            **self._latency_identity(),
+        }
+
+    def _latency_identity(self) -> dict[str, Any]:
+        """The latency target and bound, and the table, only where latency is used."""
+        if not self.uses_latency:
+            return {}
+        return {
+            "target_latency_ms": self.target_latency_ms,
+            "max_latency_ms": self.max_latency_ms,
+            "latency_table": str(self.latency_table_path),
         }
 
     def _strategy_identity(self) -> dict[str, Any]:
@@ -381,7 +420,9 @@ class SearchConfig:
         }
         if self.space_name == CUSTOM:
             own["space_record"] = space_record(self.space)
-        resolved = {"target_flops": self.target, "resolution": self.deployment_resolution}
+        # A latency search's T is target_latency_ms: no FLOPs target is resolved for it.
+        target = None if self.target_latency_ms is not None else self.target
+        resolved = {"target_flops": target, "resolution": self.deployment_resolution}
         # The proxy's images as trained on: the size (None would read "unknown") and the policy.
         data = {"image_size": image_size_of(self.proxy.dataset, self.proxy.image_size)}
         if self.proxy.dataset.startswith("imagefolder:"):

@@ -13,10 +13,11 @@ from optuna.trial import TrialState
 
 import baselines
 from nas import cost
+from nas.cost.latency_table import LatencyTable
 from nas.data import ProxyData
 from nas.errors import InputError
-from nas.results.table import REPEAT, REUSED_FROM, STEP_COLUMNS
-from nas.reward import RewardConfig, TrainingAwareReward
+from nas.results.table import LATENCY, REPEAT, REUSED_FROM, STEP_COLUMNS
+from nas.reward import LatencyReward, RewardConfig, TrainingAwareReward
 from nas.search.step_cost import StepCoster
 from nas.search.strategy import IMAGES_SEEN, RUNG, RUNG_REWARDS, Rungs
 from nas.study.faults import is_connection_error
@@ -36,12 +37,19 @@ class Deployment:
     num_classes: int = baselines.DEPLOYMENT_CLASSES
     min_flops: float | None = None
     max_flops: float | None = None
+    max_latency_ms: float | None = None
 
-    def out_of_range(self, flops: int) -> str | None:
+    def out_of_range(self, flops: int, latency_ms: float | None = None) -> str | None:
         if self.min_flops is not None and flops < self.min_flops:
             return f"{flops / 1e6:.1f}M FLOPs below min_flops {self.min_flops / 1e6:.1f}M"
         if self.max_flops is not None and flops > self.max_flops:
             return f"{flops / 1e6:.1f}M FLOPs above max_flops {self.max_flops / 1e6:.1f}M"
+        if (
+            self.max_latency_ms is not None
+            and latency_ms is not None
+            and latency_ms > self.max_latency_ms
+        ):
+            return f"{latency_ms:.2f} ms above max_latency_ms {self.max_latency_ms:g} ms"
         return None
 
 
@@ -92,7 +100,7 @@ class Objective:
         space: MnasSpace,
         data: ProxyData,
         train_config: TrainConfig,
-        reward: RewardConfig,
+        reward: RewardConfig | LatencyReward,
         deployment: Deployment,
         seed: int = 0,
         two_objectives: bool = False,
@@ -101,6 +109,7 @@ class Objective:
         step_coster: StepCoster | None = None,
         metric: str = "accuracy",
         rungs: Rungs | None = None,
+        latency: LatencyTable | None = None,
     ) -> None:
         if (training_aware is None) != (step_coster is None):
             raise InputError("training_aware and step_coster go together")
@@ -116,6 +125,9 @@ class Objective:
         self.step_coster = step_coster
         self.metric = metric
         self.rungs = rungs  # halving: the rungs each candidate climbs
+        # Predicts each candidate's latency (trials.csv's latency_ms); the reward weighs it
+        # instead of the FLOPs when it is a LatencyReward.
+        self.latency = latency
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         trial.set_user_attr(WORKER, worker_id())
@@ -141,7 +153,15 @@ class Objective:
         trial.set_user_attr("arch", encode(arch))
         trial.set_user_attr("flops", flops)
         trial.set_user_attr("params", cost.params(arch, deploy.num_classes, deploy.in_channels))
-        reason = deploy.out_of_range(flops)
+        latency_ms = None
+        if self.latency is not None:
+            latency_ms = self.latency.predict(
+                arch, deploy.resolution, deploy.in_channels, deploy.num_classes
+            )
+            trial.set_user_attr(LATENCY, latency_ms)
+        # What the reward weighs against its target: the FLOPs, or the predicted latency.
+        flops_or_ms = latency_ms if isinstance(self.reward, LatencyReward) else flops
+        reason = deploy.out_of_range(flops, latency_ms)
         if reason is not None:
             trial.set_user_attr(FAIL_REASON, f"not trained: {reason}")
             raise optuna.TrialPruned(reason)
@@ -163,7 +183,7 @@ class Objective:
 
         seed = self.seed + REPEAT_SEED * repeat
         if self.rungs is not None and self.rungs.rungs > 1 and not repeat:
-            return self._climb(trial, arch, flops, step_cost)
+            return self._climb(trial, arch, flops_or_ms, step_cost)
 
         def report(accuracy: float, step: int, last: bool) -> None:
             if self.two_objectives:
@@ -181,17 +201,17 @@ class Objective:
         result = train_arch(
             arch, self.data, self.train_config, seed=seed, report=None if repeat else report
         )
-        scored, value = self._score(result, flops, step_cost)
+        scored, value = self._score(result, flops_or_ms, step_cost)
         self._record(trial, result, value)
         trial.set_user_attr(IMAGES_SEEN, result.steps * self.train_config.batch_size)
         last = 0 if self.rungs is None else self.rungs.rungs - 1  # a finalist trains the last
         trial.set_user_attr(RUNG, last)
         trial.set_user_attr(RUNG_REWARDS, [None] * last + [value])
         if self.two_objectives:
-            return scored, float(flops)
+            return scored, float(flops_or_ms)
         return value
 
-    def _climb(self, trial: optuna.Trial, arch, flops: int, step_cost) -> float:
+    def _climb(self, trial: optuna.Trial, arch, cost: float, step_cost) -> float:
         """Successive halving: each rung trains the candidate afresh on its rung's images and
         reports the reward with the rung's images as the step; the pruner stops it or lets it
         climb. The images of every rung trained count."""
@@ -204,7 +224,7 @@ class Objective:
             result = train_arch(arch, self.data, config, seed=self.seed)
             seen += result.steps * config.batch_size
             seconds += result.seconds
-            value = self._score(result, flops, step_cost)[1]
+            value = self._score(result, cost, step_cost)[1]
             rewards.append(value)
             trial.set_user_attr(IMAGES_SEEN, seen)
             trial.set_user_attr(RUNG, rung)
@@ -223,13 +243,13 @@ class Objective:
                 raise optuna.TrialPruned()
         raise AssertionError("unreachable: the last rung returns")
 
-    def _score(self, result, flops: int, step_cost) -> tuple[float, float]:
+    def _score(self, result, cost: float, step_cost) -> tuple[float, float]:
         """(the metric the reward takes, the reward) of one training."""
         scored = result.balanced_accuracy if self.metric == "balanced_accuracy" else result.accuracy
         if step_cost is not None and self.training_aware is not None:
             value = self.training_aware(scored, step_cost.step_ratio, step_cost.params_ratio)
         else:
-            value = self.reward(scored, flops)
+            value = self.reward(scored, cost)
         return scored, value
 
     def _record(self, trial: optuna.Trial, result, value: float) -> None:

@@ -23,6 +23,7 @@ from nas.proxy import resolve_device
 from nas.runtime import torch_threads
 from nas.search.config import SearchConfig
 from nas.search.finalists import enqueue_finalists
+from nas.search.latency import search_latency_table
 from nas.search.objective import Objective
 from nas.search.outputs import (
     SKIPPED_FILE,
@@ -202,6 +203,7 @@ def run_search(
     ``config.workers > 1`` the trials are spread over that many processes, each of which
     calls this with its ``worker`` index. ``progress`` makes the job's progress listener."""
     config = _budgeted(config)
+    latency = search_latency_table(config)  # built before any worker starts
     if worker is None and config.workers > 1:
         return _run_parallel(config, progress)
     label = ""
@@ -249,6 +251,7 @@ def run_search(
                 step_coster=_step_coster(config, data),
                 metric=config.metric,
                 rungs=config.rungs_for(train_images),
+                latency=latency,
             )
         candidates = config.candidate_trials
         done = min(finished_count(study), candidates)

@@ -1,0 +1,42 @@
+"""The latency table a search predicts candidates with: loaded, or built for the space's layers
+it lacks before the first trial (a warning where it was measured elsewhere)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from nas.cost.latency_build import build_table
+from nas.cost.latency_layers import space_layers
+from nas.cost.latency_table import LatencyTable, Target
+
+log = logging.getLogger(__name__)
+
+
+def search_latency_table(config: Any) -> LatencyTable | None:
+    """``config``'s (a SearchConfig) latency table, with every layer its space can produce at
+    the deployment shape; None when the search does not use latency."""
+    if not config.uses_latency:
+        return None
+    path = config.latency_table_path
+    deploy = config.deployment
+    shape = (deploy.resolution, deploy.in_channels, deploy.num_classes)
+    space = config.search_space
+    if path.exists():
+        table = LatencyTable.load(path)
+        reason = table.mismatch(table.target)
+        if reason is not None:
+            log.warning(f"warning: latency table {path}: {reason}")
+        if not table.missing(space_layers(space, *shape)):
+            return table
+        target = table.target
+    else:
+        target = Target()
+    needed = len(space_layers(space, *shape))
+    log.info(f"latency table {path}: measuring the layers it lacks on {target.describe()}")
+
+    def progress(done: int, total: int) -> None:
+        if total and (done == total or done % 512 < 128):
+            log.info(f"latency table: {done:,} of {total:,} layers measured ({needed:,} in all)")
+
+    return build_table(path, space, target, *shape, progress=progress).table
