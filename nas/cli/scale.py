@@ -145,6 +145,12 @@ def build_parser(prog: str = PROG) -> Parser:
     )
     group.add_argument("--no-fvcore", action="store_true", help="skip fvcore counts")
     group.add_argument("--no-latency", action="store_true", help="skip latency measurements")
+    group.add_argument(
+        "--latency-table",
+        default=None,
+        help="a latency table (python -m nas.latency build): each member's predicted latency "
+        "too (family.csv's predicted_latency_ms), the layers it lacks measured first",
+    )
     add_proxy_arguments(parser, study_data=True)
     group = parser.add_argument_group("study")
     group.add_argument("--seed", type=int, default=0)
@@ -184,6 +190,7 @@ def config_from_args(args: Any) -> ScaleConfig:
         ablation_factor=args.ablation_factor,
         with_fvcore=not args.no_fvcore,
         with_latency=not args.no_latency,
+        latency_table=args.latency_table,
         proxy=proxy,
         results_dir=args.results_dir,
         study_name=args.study_name,

@@ -18,6 +18,7 @@ from nas.cost.latency_measure import measure_chunks, measure_networks
 from nas.cost.latency_table import LatencyTable, Target, library_versions
 from nas.errors import InputError
 from search_spaces import encode
+from search_spaces.spec import ArchSpec
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,34 @@ def build_table(
     elif not path.exists():
         table.save(path)
     return Built(table, len(keys), done)
+
+
+def table_for_networks(
+    path: str | Path,
+    networks: list[tuple[ArchSpec, int]],
+    measurement: Measurement = Measurement(),
+    in_channels: int = baselines.DEPLOYMENT_CHANNELS,
+    num_classes: int = baselines.DEPLOYMENT_CLASSES,
+) -> tuple[LatencyTable, int]:
+    """The table at ``path`` (which must exist: its target is the one measured on), with the
+    layers of ``networks`` (architecture, resolution) it lacked measured and saved; and how
+    many were."""
+    path = Path(path)
+    table = LatencyTable.load(path)
+    target = table.target
+    reason = table.mismatch(target)
+    if reason is not None:
+        log.warning(f"warning: latency table {path}: {reason}")
+    keys = [
+        key
+        for arch, resolution in networks
+        for key in network_layers(arch, resolution, in_channels, num_classes)
+    ]
+    missing = table.missing(keys)
+    for part in measure_chunks(missing, target, measurement.warmup, measurement.repeats):
+        table.entries.update(part)
+        table.save(path)
+    return table, len(missing)
 
 
 def calibrate(

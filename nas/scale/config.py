@@ -40,6 +40,9 @@ class ScaleConfig:
     ablation_factor: float = 4.0  # the ablation's FLOPs target, times the baseline's
     with_fvcore: bool = True
     with_latency: bool = True
+    # A latency table (nas.cost.latency_table): each member's latency predicted from it too,
+    # the layers it lacks measured on its target first.
+    latency_table: str | None = None
     proxy: ProxyConfig = dataclasses.field(default_factory=ProxyConfig)
     results_dir: str = "results"
     study_name: str | None = None  # outputs in results_dir/<study_name>/scaling

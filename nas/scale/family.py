@@ -13,6 +13,7 @@ import pandas as pd
 
 import baselines
 from nas import cost
+from nas.cost.latency_build import table_for_networks
 from nas.errors import ConfigError
 from nas.scale.config import ScaleConfig
 from nas.scale.stages import run_stage, stage_frame
@@ -119,6 +120,12 @@ def family_tables(
                 f"can be ({error}): give smaller values",
             ) from None
     frame = pd.DataFrame(rows)
+    if config.latency_table is not None:
+        networks = [(member.apply(base), member.resolution) for _, member in members]
+        table, _ = table_for_networks(config.latency_table, networks)
+        frame["predicted_latency_ms"] = [
+            table.predict(arch, resolution) for arch, resolution in networks
+        ]
     if trainer is not None:
         labels = [f"{row['source']}:{row['model']}" for row in rows]
         by_label = dict(zip(labels, members, strict=True))

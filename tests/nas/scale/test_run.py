@@ -60,3 +60,21 @@ def test_preview_trains_and_writes_nothing(tmp_path):
     assert not tmp_path.joinpath("custom").exists()
     points, _ = preview(_config(tmp_path, coefficients=(1.2, 1.1, 1.15)))
     assert points is None
+
+
+def test_a_latency_table_predicts_each_member_measuring_what_it_lacks(tmp_path):
+    from nas.cost.latency_layers import network_layers
+    from nas.cost.latency_table import LatencyTable, Target
+    from search_spaces import decode
+
+    path = tmp_path / "latency.json"
+    LatencyTable(Target()).save(path)  # empty: every member's layers are measured
+    config = _config(tmp_path, coefficients=(1.2, 1.1, 1.15), latency_table=str(path))
+    run_scale(config)
+    family = pd.read_csv(tmp_path / "custom" / "scaling" / "family.csv")
+    table = LatencyTable.load(path)
+    for row in family.itertuples():
+        arch = decode(row.arch)
+        assert set(k.text for k in network_layers(arch, row.resolution)) <= set(table.entries)
+        assert row.predicted_latency_ms == pytest.approx(table.predict(arch, row.resolution))
+    assert family["predicted_latency_ms"].is_monotonic_increasing  # phi 2 is the larger
