@@ -10,7 +10,7 @@ import pandas as pd
 
 from nas.atomic import write_text
 from nas.results.ranking import best_row
-from nas.results.table import NUMERIC, TABLE_COLUMNS
+from nas.results.table import LATENCY, NUMERIC, TABLE_COLUMNS
 from search_spaces import decode, to_dict
 
 write_atomic = write_text  # results' files are written whole or not at all (nas.atomic)
@@ -29,6 +29,8 @@ def best_record(
     metrics = {key: _plain(row[key]) for key in ["number"] + NUMERIC + ["device"]}
     # A table search's winner: its key in the table and its true accuracy.
     metrics |= {key: _plain(row[key]) for key in TABLE_COLUMNS if key in row.index}
+    if LATENCY in row.index:  # a latency search's prediction
+        metrics[LATENCY] = _plain(row[LATENCY])
     return {
         "arch": to_dict(arch),
         "arch_string": row["arch"],
