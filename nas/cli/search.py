@@ -92,6 +92,12 @@ def build_parser(prog: str = PROG) -> Parser:
         "results/latency/torch-cpu-1t-b1.json)",
     )
     group.add_argument(
+        "--min-latency-ms",
+        type=float,
+        default=None,
+        help="candidates predicted faster are recorded, not trained",
+    )
+    group.add_argument(
         "--max-latency-ms",
         type=float,
         default=None,

@@ -65,7 +65,9 @@ def open_table(path: Path, target: Target) -> LatencyTable:
         )
     reason = table.mismatch(target)
     if reason is not None:
-        log.warning(f"{path}: {reason}; its entries and new ones may not agree")
+        log.warning(
+            f"warning: latency table {path}: {reason}; its entries and new ones may not agree"
+        )
     return table
 
 

@@ -42,8 +42,14 @@ def check_latency(config: Any) -> None:
         return
     if config.objective == "table":
         raise ConfigError(
-            None, None, "{target_latency_ms} and {max_latency_ms} apply to searches that train"
+            None,
+            None,
+            "{target_latency_ms}, {min_latency_ms} and {max_latency_ms} apply to searches that "
+            "train",
         )
+    low, high = config.min_latency_ms, config.max_latency_ms
+    if low is not None and high is not None and low > high:
+        raise ConfigError("min_latency_ms", low, f"must not exceed {{max_latency_ms}}={high!r}")
     if config.target_latency_ms is not None and config.reward is not None:
         raise ConfigError(None, None, "give {target_latency_ms} or a reward object, not both")
     if config.target_latency_ms is not None and config.reward_kind == "v2":
@@ -66,7 +72,8 @@ def check(config: Any) -> None:
         check_positive(config, name, integer=True)
     check_positive(config, "resolution", integer=True, optional=True)
     check_positive(config, "threads", integer=True, optional=True)
-    for name in ("min_flops", "max_flops", "timeout", "target_latency_ms", "max_latency_ms"):
+    names = ("target_latency_ms", "min_latency_ms", "max_latency_ms")
+    for name in ("min_flops", "max_flops", "timeout", *names):
         check_positive(config, name, optional=True)
     check_latency(config)
     if (

@@ -79,6 +79,7 @@ class SearchConfig:
     # predicted from a latency table (nas.cost.latency_table), built on first use if missing.
     target_latency_ms: float | None = None
     latency_table: str | None = None  # None: results/latency/torch-cpu-1t-b1.json when needed
+    min_latency_ms: float | None = None  # a candidate predicted faster is never trained
     max_latency_ms: float | None = None  # a candidate predicted slower is never trained
     resolution: int | None = None  # the deployment size; None: the space's (224; nb-macro: 32)
     reference: str = DEFAULT_REFERENCE  # a space given as an object brings its own
@@ -241,7 +242,8 @@ class SearchConfig:
     @property
     def uses_latency(self) -> bool:
         """Whether candidates need a predicted latency (a latency reward or bound)."""
-        return self.target_latency_ms is not None or self.max_latency_ms is not None
+        bounds = (self.target_latency_ms, self.min_latency_ms, self.max_latency_ms)
+        return any(value is not None for value in bounds)
 
     @property
     def latency_table_path(self) -> Path:
@@ -339,6 +341,7 @@ class SearchConfig:
             num_classes=DEPLOYMENT_CLASSES if self.has_reference else nb_macro.NUM_CLASSES,
             min_flops=self.min_flops,
             max_flops=self.max_flops,
+            min_latency_ms=self.min_latency_ms,
             max_latency_ms=self.max_latency_ms,
         )
 
@@ -375,11 +378,12 @@ class SearchConfig:
         """The latency target and bound, and the table, only where latency is used."""
         if not self.uses_latency:
             return {}
-        return {
-            "target_latency_ms": self.target_latency_ms,
-            "max_latency_ms": self.max_latency_ms,
-            "latency_table": str(self.latency_table_path),
+        bounds = {
+            name: getattr(self, name)
+            for name in ("target_latency_ms", "min_latency_ms", "max_latency_ms")
+            if getattr(self, name) is not None
         }
+        return bounds | {"latency_table": str(self.latency_table_path)}
 
     def _strategy_identity(self) -> dict[str, Any]:
         """How candidates are trained; only where it differs from a plain search, so that

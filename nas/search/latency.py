@@ -24,12 +24,12 @@ def search_latency_table(config: Any) -> LatencyTable | None:
     space = config.search_space
     if path.exists():
         table = LatencyTable.load(path)
-        reason = table.mismatch(table.target)
-        if reason is not None:
-            log.warning(f"warning: latency table {path}: {reason}")
         if not table.missing(space_layers(space, *shape)):
+            reason = table.mismatch(table.target)
+            if reason is not None:
+                log.warning(f"warning: latency table {path}: {reason}")
             return table
-        target = table.target
+        target = table.target  # the build extending it warns if it was measured elsewhere
     else:
         target = Target()
     needed = len(space_layers(space, *shape))

@@ -37,6 +37,7 @@ class Deployment:
     num_classes: int = baselines.DEPLOYMENT_CLASSES
     min_flops: float | None = None
     max_flops: float | None = None
+    min_latency_ms: float | None = None
     max_latency_ms: float | None = None
 
     def out_of_range(self, flops: int, latency_ms: float | None = None) -> str | None:
@@ -44,11 +45,11 @@ class Deployment:
             return f"{flops / 1e6:.1f}M FLOPs below min_flops {self.min_flops / 1e6:.1f}M"
         if self.max_flops is not None and flops > self.max_flops:
             return f"{flops / 1e6:.1f}M FLOPs above max_flops {self.max_flops / 1e6:.1f}M"
-        if (
-            self.max_latency_ms is not None
-            and latency_ms is not None
-            and latency_ms > self.max_latency_ms
-        ):
+        if latency_ms is None:
+            return None
+        if self.min_latency_ms is not None and latency_ms < self.min_latency_ms:
+            return f"{latency_ms:.2f} ms below min_latency_ms {self.min_latency_ms:g} ms"
+        if self.max_latency_ms is not None and latency_ms > self.max_latency_ms:
             return f"{latency_ms:.2f} ms above max_latency_ms {self.max_latency_ms:g} ms"
         return None
 

@@ -188,7 +188,11 @@ def record_settings(study: optuna.Study, identity: dict[str, Any], advice: str) 
     if recorded is None:
         study.set_user_attr("efficientnas", identity)
         return
-    if recorded != identity:
+
+    def meaning(settings: dict[str, Any]) -> dict[str, Any]:  # a setting left None is absent
+        return {key: value for key, value in settings.items() if value is not None}
+
+    if meaning(recorded) != meaning(identity):
         keys = list(identity) + [key for key in recorded if key not in identity]
         changed = [
             f"{key} {recorded.get(key)!r} -> {identity.get(key)!r}"

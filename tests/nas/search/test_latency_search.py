@@ -120,3 +120,59 @@ def test_the_report_draws_accuracy_against_latency(tmp_path):
     make_report([config.folder], tmp_path / "report")
     assert (tmp_path / "report" / "latency.png").stat().st_size > 10_000
     assert "T = 0.5 ms, w = -0.07" in (tmp_path / "report" / "report.html").read_text()
+
+
+def test_a_latency_band_trains_only_candidates_inside_it(tmp_path):
+    table = tmp_path / "latency.json"
+    probe = tiny_config(
+        tmp_path / "probe",
+        space=small_space(),
+        resolution=32,
+        latency_table=str(table),
+        max_latency_ms=1e9,
+        trials=1,
+    )
+    run_search(probe)
+    reference = results.load(probe.folder)["latency_ms"].iloc[0]
+    config = tiny_config(
+        tmp_path / "out",
+        space=small_space(),
+        resolution=32,
+        target_latency_ms=float(reference),
+        min_latency_ms=float(reference) * 0.98,
+        max_latency_ms=float(reference) * 1.02,
+        latency_table=str(table),
+        trials=6,
+    )
+    run_search(config)
+    frame = results.load(config.folder)
+    inside = frame["latency_ms"].between(reference * 0.98, reference * 1.02)
+    assert (frame[inside]["state"] == "COMPLETE").all() and inside.iloc[0]
+    assert (frame[~inside]["state"] == "PRUNED").all()
+    assert frame[~inside]["fail_reason"].str.contains("_latency_ms").all()
+    with pytest.raises(ConfigError, match="min_latency_ms=3.0 is invalid: must not exceed"):
+        tiny_config(tmp_path, min_latency_ms=3.0, max_latency_ms=2.0)
+
+
+def test_a_table_measured_elsewhere_warns_once_and_one_lacking_layers_is_extended(tmp_path, caplog):
+    from nas.search.latency import search_latency_table
+
+    table = tmp_path / "latency.json"
+    config = tiny_config(
+        tmp_path / "out",
+        space=small_space(),
+        resolution=32,
+        target_latency_ms=1.0,
+        latency_table=str(table),
+    )
+    built = search_latency_table(config)
+    built.versions["torch"] = "0.0.1"
+    lost = sorted(built.entries)[:3]
+    for text in lost:
+        del built.entries[text]
+    built.save(table)
+    with caplog.at_level("WARNING", logger="nas"):
+        again = search_latency_table(config)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "measured with torch 0.0.1" in warnings[0]
+    assert set(lost) <= set(again.entries) and set(LatencyTable.load(table).entries) >= set(lost)
