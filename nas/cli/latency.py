@@ -182,19 +182,20 @@ SUBCOMMANDS = {"build": build, "check": check}
 
 
 def main(argv: Sequence[str] | None = None, prog: str = PROG) -> int:
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    if not arguments or arguments[0] in ("-h", "--help"):
-        print(
-            f"usage: {prog} {{build,check}} ...\n\n"
-            "  build  measure a latency table for a space on a target\n"
-            "  check  predict networks from the table and measure them end to end"
-        )
-        return 0 if arguments else 2
-    name, rest = arguments[0], arguments[1:]
-    if name not in SUBCOMMANDS:
-        print(f"{prog}: error: unknown command {name!r}; use build or check", file=sys.stderr)
-        return 2
-    return SUBCOMMANDS[name](rest, prog)
+    parser = Parser(
+        prog=prog,
+        description="Latency tables: build one for a space on a target; check its predictions "
+        "against end-to-end measurement. '%(prog)s build --help' lists a command's flags.",
+    )
+    parser.add_argument(
+        "command",
+        choices=tuple(SUBCOMMANDS),
+        help="build: measure the layers of a space on a target; check: predict networks from "
+        "the table and measure them end to end",
+    )
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    return SUBCOMMANDS[args.command](args.rest, prog)
 
 
 def command(argv: Sequence[str] | None = None, prog: str = PROG) -> int:

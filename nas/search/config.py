@@ -35,6 +35,7 @@ from nas.search.checks import (
     SAMPLERS,
     check,
 )
+from nas.search.identity import study_identity
 from nas.search.objective import Deployment
 from nas.search.strategy import Rungs
 from nas.study.storage import HEARTBEAT_SECONDS, mask_url
@@ -346,63 +347,9 @@ class SearchConfig:
         )
 
     def identity(self) -> dict[str, Any]:
-        """The settings that give a study its meaning; a resumed study must keep them."""
-        reward = self.rewarding
-        proxy = self.proxy.identity()
-        table = {"objective": "table", "noise_sd": self.noise_sd}
-        if self.strategy != "plain" and self.noise_exponent != 0.5:
-            table["noise_exponent"] = self.noise_exponent
-        return {
-            "reference": self.reference_name if self.has_reference else None,
-            "dataset": proxy.pop("dataset"),
-            "sampler": self.sampler_name,
-            "target_flops": getattr(reward, "target_flops", None),
-            "alpha": reward.alpha,
-            "beta": reward.beta,
-            "resolution": self.deployment_resolution,
-            "min_flops": self.min_flops,
-            "max_flops": self.max_flops,
-            "seed": self.proxy.seed,
-            "seeding": "common",  # every trial trains from the seed (earlier: seed + trial number)
-            **proxy,
-            # Recorded only when they differ from what studies made before them used.
-            **self._space_identity(),
-            **({"reward_kind": "v2", "w": self.w, "v": self.v} if self.reward_kind == "v2" else {}),
-            **(table if self.objective == "table" else {}),
-            **({"metric": self.metric} if self.metric != "accuracy" else {}),
-            **self._strategy_identity(),
-            **self._latency_identity(),
-        }
-
-    def _latency_identity(self) -> dict[str, Any]:
-        """The latency target and bound, and the table, only where latency is used."""
-        if not self.uses_latency:
-            return {}
-        bounds = {
-            name: getattr(self, name)
-            for name in ("target_latency_ms", "min_latency_ms", "max_latency_ms")
-            if getattr(self, name) is not None
-        }
-        return bounds | {"latency_table": str(self.latency_table_path)}
-
-    def _strategy_identity(self) -> dict[str, Any]:
-        """How candidates are trained; only where it differs from a plain search, so that
-        studies made before strategies existed still resume."""
-        shape: dict[str, Any] = {}
-        if self.strategy != "plain":
-            shape |= {
-                "strategy": self.strategy,
-                "rungs": self.rungs,
-                "reduction_factor": self.reduction_factor,
-            }
-        # Not the finalists: they retrain at the end and may change when a study is resumed.
-        return shape  # the budget, like ``trials``, may grow when a study is resumed
-
-    def _space_identity(self) -> dict[str, Any]:
-        name = self.space_name
-        if name == CUSTOM:  # every choice, so that another custom space is not taken for it
-            return {"space": space_record(self.space)}
-        return {"space": name} if name != DEFAULT_SPACE else {}
+        """The settings that give a study its meaning; a resumed study must keep them
+        (``nas.search.identity``)."""
+        return study_identity(self)
 
     def record(self) -> dict[str, Any]:
         """config.json: every setting, the proxy's flattened in, objects by name (a custom

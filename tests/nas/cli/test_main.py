@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_help_lists_every_command(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
-    for name in ("search", "scale", "report", "export", "cost", "fidelity", "compare", "train"):
+    names = ("search", "scale", "report", "export", "cost", "latency", "fidelity", "compare")
+    for name in (*names, "train"):
         assert f"  {name}" in out
     assert set(COMMANDS) == {
         "search",
@@ -25,6 +26,7 @@ def test_help_lists_every_command(capsys):
         "report",
         "export",
         "cost",
+        "latency",
         "fidelity",
         "compare",
         "train",

@@ -268,7 +268,7 @@ def test_the_command_builds_and_checks_a_table(tmp_path, capsys):
             ["check", "--space", "nb-macro", "--resolution", "16", "--table", "{tmp}/nb.json"],
             "has no entry for stem:cn_k3_s1_e1_se0_i3_o32_p16_relu",
         ),
-        (["measure"], "unknown command 'measure'"),
+        (["measure"], "invalid choice: 'measure'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
