@@ -214,7 +214,12 @@ def recover_stale_trials(
         # Another worker may be recovering the same trial: look again just before enqueuing.
         if any(t.user_attrs.get(RETRY_OF) == trial.number for t in study.get_trials()):
             continue
-        study.enqueue_trial(trial.params, user_attrs=attrs, skip_if_exists=False)
+        # What it had chosen, or was enqueued to choose (a reference, a finalist's retraining)
+        # when it stopped before asking.
+        params = dict(trial.system_attrs.get("fixed_params") or {}) | trial.params
+        if not params:  # it stopped before choosing anything: a new trial takes its place
+            continue
+        study.enqueue_trial(params, user_attrs=attrs, skip_if_exists=False)
         recovered.append(trial.number)
     if completed:
         log.warning(

@@ -25,7 +25,7 @@ from nas.study import faults
 from nas.study.faults import StorageLost, is_connection_error, with_backoff
 from nas.study.heartbeat import HEARTBEAT, Heartbeat
 from nas.study.journal import open_journal
-from nas.study.keys import WORKER, finished_count
+from nas.study.keys import WORKER, counts_as_finished, finished_count
 from nas.study.progress import Silent
 from nas.study.storage import open_storage, recover_stale_trials
 from tests.helpers import search_config
@@ -160,6 +160,23 @@ def test_a_silent_trial_is_retried_after_twice_the_heartbeat(tmp_path):
     # A second worker recovering at the same time does not enqueue it twice.
     assert recover_stale_trials(study, grace=2 * interval, now=beat + 3 * interval) == []
     assert len(study.get_trials()) == 2
+
+
+def test_a_trial_stopped_before_choosing_retries_what_it_was_enqueued_with_or_gives_way(tmp_path):
+    storage = open_storage(None, tmp_path / "journal.log")
+    study = optuna.create_study(storage=storage, study_name="early")
+    study.enqueue_trial({"x": 3})
+    for _ in range(2):  # the enqueued trial, then a sampled one; both stop before suggesting
+        trial = study.ask()
+        trial.set_user_attr(WORKER, "another-host:123:456")
+        trial.set_user_attr(HEARTBEAT, 1_000_000.0)
+    assert recover_stale_trials(study, grace=10.0, now=1_000_100.0) == [0]
+    trials = study.get_trials()
+    assert trials[2].system_attrs["fixed_params"] == {"x": 3}  # the enqueued choice, again
+    # Nothing to retry: it gives way to a new trial, and does not count as finished.
+    assert trials[1].state == TrialState.FAIL and len(trials) == 3
+    assert not counts_as_finished(trials[1])
+    assert recover_stale_trials(study, grace=10.0, now=1_000_200.0) == []
 
 
 def test_heartbeat_keeps_a_running_trial_fresh(tmp_path):
