@@ -14,7 +14,7 @@ import baselines
 from nas.cli.common import Parser, run
 from nas.cost.latency_build import Measurement, build_table, check_table
 from nas.cost.latency_table import BACKENDS, DEVICES, LatencyTable, Target
-from nas.errors import ConfigError
+from nas.errors import ConfigError, InputError
 from nas.search.config import DEFAULT_REFERENCE
 from search_spaces import DEFAULT_SPACE, SPACES, make_space, nb_macro
 
@@ -102,6 +102,12 @@ def build(argv: Sequence[str] | None, prog: str) -> int:
         default=10,
         help="networks measured end to end to fit the table's scale (0: none)",
     )
+    parser.add_argument(
+        "--recalibrate",
+        action="store_true",
+        help="fit the table's scale anew on this space's networks (a new table always is; an "
+        "existing one keeps its scale, so that predictions made with it stay valid)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     target = target_of(args)
@@ -116,7 +122,9 @@ def build(argv: Sequence[str] | None, prog: str) -> int:
         bar.refresh()
 
     try:
-        built = build_table(path, space, target, resolution, 3, classes, measurement, progress)
+        built = build_table(
+            path, space, target, resolution, 3, classes, measurement, progress, args.recalibrate
+        )
     finally:
         bar.close()
     table = built.table
@@ -149,6 +157,11 @@ def check(argv: Sequence[str] | None, prog: str) -> int:
     measurement = measurement_of(args)
     path = Path(args.table) if args.table else default_table(target)
     table = LatencyTable.load(path)
+    if table.target != target:  # its predictions would be judged against another target
+        raise InputError(
+            f"{path} was measured on {table.target.describe()}, not {target.describe()}: give "
+            "the flags of its target (--backend, --device, --threads, --batch)"
+        )
     reason = table.mismatch(target)
     if reason is not None:
         print(f"warning: {path}: {reason}", file=sys.stderr)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 import baselines
-from nas.cost.latency_layers import network_layers, space_layers
+from nas.cost.latency_layers import LayerKey, network_layers, space_layers
 from nas.cost.latency_measure import measure_chunks, measure_networks
-from nas.cost.latency_table import LatencyTable, Target, library_versions
+from nas.cost.latency_table import LatencyTable, Target, library_versions, machine
 from nas.errors import InputError
 from search_spaces import encode
 from search_spaces.spec import ArchSpec
@@ -52,9 +52,11 @@ def _draw(space: object, count: int, seed: int) -> list:
     return [space.sample_random(rng) for _ in range(count)]  # type: ignore[attr-defined]
 
 
-def open_table(path: Path, target: Target) -> LatencyTable:
-    """The table at ``path`` to extend (a new one if there is none); InputError if it was
-    measured on another target, a warning if with other library versions or another machine."""
+def open_table(path: Path, target: Target, missing: list[LayerKey] | None = None) -> LatencyTable:
+    """The table at ``path`` to extend with ``missing`` layers (a new one if there is none).
+    InputError if it was measured on another target, or on another machine when layers are
+    missing (they would be measured here, beside the other device's); a warning if with other
+    library versions."""
     if not path.exists():
         return LatencyTable(target, versions=library_versions(target))
     table = LatencyTable.load(path)
@@ -62,6 +64,13 @@ def open_table(path: Path, target: Target) -> LatencyTable:
         raise InputError(
             f"{path} was measured on {table.target.describe()}, not {target.describe()}: "
             "name another file for this target"
+        )
+    lacking = table.missing(missing or [])
+    if lacking and table.machine != machine():
+        raise InputError(
+            f"{path} was measured on {table.machine or 'an unnamed machine'}, not here, and "
+            f"lacks {len(lacking):,} layer(s) this needs (the first: {lacking[0].text}): "
+            "measure them on that device"
         )
     reason = table.mismatch(target)
     if reason is not None:
@@ -80,13 +89,16 @@ def build_table(
     num_classes: int = baselines.DEPLOYMENT_CLASSES,
     measurement: Measurement = Measurement(),
     progress: Progress | None = None,
+    recalibrate: bool = False,
 ) -> Built:
     """Measure the layers of ``space`` that the table at ``path`` lacks, saving after each
-    chunk (a stopped build resumes), then fit the table's scale on networks of the space
-    when anything was measured or it has none."""
+    chunk (a stopped build resumes), then fit the table's scale on networks of the space when
+    the table is new or ``recalibrate`` says so (a file's scale, fitted on the space first
+    built or set by hand, is kept: predictions already made with it stay valid)."""
     path = Path(path)
-    table = open_table(path, target)
     keys = space_layers(space, resolution, in_channels, num_classes)
+    new = not path.exists()
+    table = open_table(path, target, keys)
     missing = table.missing(keys)
     done = 0
     if progress is not None:
@@ -98,7 +110,7 @@ def build_table(
         done += len(part)
         if progress is not None:
             progress(done, len(missing))
-    if (done or not table.calibration) and measurement.calibration_networks > 0:
+    if (new or recalibrate) and measurement.calibration_networks > 0:
         calibrate(table, space, target, resolution, in_channels, num_classes, measurement)
         table.save(path)
     elif not path.exists():
@@ -117,16 +129,13 @@ def table_for_networks(
     layers of ``networks`` (architecture, resolution) it lacked measured and saved; and how
     many were."""
     path = Path(path)
-    table = LatencyTable.load(path)
-    target = table.target
-    reason = table.mismatch(target)
-    if reason is not None:
-        log.warning(f"warning: latency table {path}: {reason}")
     keys = [
         key
         for arch, resolution in networks
         for key in network_layers(arch, resolution, in_channels, num_classes)
     ]
+    table = open_table(path, LatencyTable.load(path).target, keys)
+    target = table.target
     missing = table.missing(keys)
     for part in measure_chunks(missing, target, measurement.warmup, measurement.repeats):
         table.entries.update(part)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import baselines
 from nas.errors import InputError
-from search_spaces.spec import OP_TOKENS, TOKEN_OPS, ArchSpec, layer_plan
+from search_spaces.spec import ACTIVATIONS, OP_TOKENS, OPS, TOKEN_OPS, ArchSpec, layer_plan
 
 KINDS = ("stem", "layer", "head", "classifier")
 STEM_KERNEL = 3  # search_spaces.network's
@@ -83,6 +83,11 @@ class LayerKey:
         if kind not in KINDS:
             raise InputError(f"{text!r} {rule}: kind must be one of {', '.join(KINDS)}")
         op = TOKEN_OPS.get(token, token)
+        if op not in (*OPS, "linear") or activation not in ACTIVATIONS:
+            raise InputError(
+                f"{text!r} {rule}: the op must be one of {', '.join(OP_TOKENS.values())} or "
+                f"linear, the activation one of {', '.join(ACTIVATIONS)}"
+            )
         return cls(kind, op, activation=activation, residual=residual, **values)
 
 

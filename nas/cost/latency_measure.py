@@ -130,6 +130,8 @@ def runner(module: nn.Module, shape: Sequence[int], target: Target) -> Runner:
 
     def prime() -> None:
         sample.mul_(1.0)
+        if device.type == "cuda":  # done before the clock starts, not inside the layer's time
+            torch.cuda.synchronize()
 
     if device.type == "cuda":
 

@@ -59,6 +59,8 @@ class Target:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(name, value, "must be an integer >= 1")
+        if self.device == "cuda":  # threads are the CPU's: one CUDA target whatever they say
+            object.__setattr__(self, "threads", 1)
 
     def describe(self) -> str:
         threads = f", {self.threads} thread(s)" if self.device == "cpu" else ""
@@ -95,8 +97,10 @@ def library_versions(target: Target) -> dict[str, str]:
 
     versions = {"torch": torch.__version__, "python": platform.python_version()}
     if target.backend == "onnxruntime":
-        import onnxruntime
-
+        try:
+            import onnxruntime
+        except ImportError:  # a table from a device, read where onnxruntime is not installed
+            return versions
         versions["onnxruntime"] = onnxruntime.__version__
     if target.device == "cuda" and torch.cuda.is_available():
         versions["cuda"] = str(torch.version.cuda)
@@ -208,9 +212,16 @@ class LatencyTable:
             raise InputError(f"{rule} of version {VERSION}: version {record.get('version')!r}")
         try:
             target = Target(**record["target"])
+            if not isinstance(record["entries"], dict):
+                raise TypeError("entries must be an object of layer key -> measurement")
             entries = {}
             for text, value in record["entries"].items():
-                LayerKey.parse(text)
+                try:
+                    key = LayerKey.parse(text).text  # the canonical form that lookups use
+                except InputError as error:
+                    raise InputError(f"{rule}: {error}") from None
+                if not isinstance(value, dict):
+                    raise TypeError(f"{text}: a measurement is an object with ms")
                 entry = Entry(
                     float(value["ms"]),
                     float(value.get("spread", 0.0)),
@@ -218,12 +229,15 @@ class LatencyTable:
                 )
                 if not (math.isfinite(entry.ms) and entry.ms >= 0):
                     raise InputError(f"{rule}: {text} has ms={entry.ms!r}, must be >= 0")
-                entries[text] = entry
+                entries[key] = entry
             overhead = float(record.get("overhead_ms", 0.0))
             scale = float(record.get("scale", 1.0))
             if not (math.isfinite(scale) and scale > 0 and math.isfinite(overhead)):
                 raise InputError(f"{rule}: scale={scale!r} must be > 0, overhead_ms finite")
             calibration = dict(record.get("calibration") or {})
+            versions = {str(k): str(v) for k, v in dict(record.get("versions") or {}).items()}
+        except InputError:
+            raise
         except (KeyError, TypeError, ValueError, ConfigError) as error:
             raise InputError(f"{rule}: {type(error).__name__}: {error}") from None
         return cls(
@@ -233,7 +247,7 @@ class LatencyTable:
             scale,
             calibration,
             str(record.get("machine", "")),
-            {str(k): str(v) for k, v in dict(record.get("versions", {})).items()},
+            versions,
             str(record.get("created", "")),
         )
 

@@ -44,8 +44,8 @@ def check_latency(config: Any) -> None:
         raise ConfigError(
             None,
             None,
-            "{target_latency_ms}, {min_latency_ms} and {max_latency_ms} apply to searches that "
-            "train",
+            "{target_latency_ms}, {min_latency_ms}, {max_latency_ms} and {latency_table} apply "
+            "to searches that train",
         )
     low, high = config.min_latency_ms, config.max_latency_ms
     if low is not None and high is not None and low > high:

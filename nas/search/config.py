@@ -242,9 +242,10 @@ class SearchConfig:
 
     @property
     def uses_latency(self) -> bool:
-        """Whether candidates need a predicted latency (a latency reward or bound)."""
-        bounds = (self.target_latency_ms, self.min_latency_ms, self.max_latency_ms)
-        return any(value is not None for value in bounds)
+        """Whether candidates get a predicted latency (a latency reward or bound, or a table
+        named: a FLOPs search then records ``latency_ms`` too)."""
+        named = (self.target_latency_ms, self.min_latency_ms, self.max_latency_ms)
+        return self.latency_table is not None or any(value is not None for value in named)
 
     @property
     def latency_table_path(self) -> Path:

@@ -163,6 +163,40 @@ def test_a_table_says_when_it_was_measured_elsewhere():
                     "format": "efficientnas-latency-table",
                     "version": 1,
                     "target": {"backend": "torch", "device": "cpu", "threads": 1, "batch": 1},
+                    "entries": [],
+                }
+            ),
+            "entries must be an object",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "efficientnas-latency-table",
+                    "version": 1,
+                    "target": {"backend": "torch", "device": "cpu", "threads": 1, "batch": 1},
+                    "entries": {"stem:cn_k3_s2_e1_se0_i3_o32_p224_bogus": {"ms": 1.0}},
+                }
+            ),
+            "the activation one of",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "efficientnas-latency-table",
+                    "version": 1,
+                    "target": {"backend": "torch", "device": "cpu", "threads": 1, "batch": 1},
+                    "versions": ["x"],
+                    "entries": {},
+                }
+            ),
+            "is not a latency table",
+        ),
+        (
+            json.dumps(
+                {
+                    "format": "efficientnas-latency-table",
+                    "version": 1,
+                    "target": {"backend": "torch", "device": "cpu", "threads": 1, "batch": 1},
                     "entries": {"stem:cn_k3_s2_e1_se0_i3_o32_p224_silu": {"ms": -1.0}},
                 }
             ),
@@ -260,8 +294,12 @@ def test_the_command_builds_and_checks_a_table(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["build", "--threads", "0"], "--threads=0 is invalid"),
-        (["build", "--repeats", "0"], "--repeats=0 is invalid"),
+        (["build", "--threads", "0", "--table", "{tmp}/new.json"], "--threads=0 is invalid"),
+        (["build", "--repeats", "0", "--table", "{tmp}/new.json"], "--repeats=0 is invalid"),
+        (
+            ["check", "--backend", "onnxruntime", "--table", "{tmp}/nb.json"],
+            "was measured on torch on cpu, 1 thread(s), batch 1, not onnxruntime",
+        ),
         (["check", "--table", "{tmp}/none.json"], "none.json not found"),
         (["check", "--table", "{tmp}/bad.json"], "is not a latency table"),
         (
@@ -284,3 +322,46 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
     assert not list(tmp_path.glob("*.csv"))
+
+
+def test_a_key_written_otherwise_is_read_in_its_canonical_form(tmp_path):
+    record = LatencyTable(Target()).record()
+    record["entries"] = {"layer:mbconv_k3_s1_e6_se0.250_i24_o24_p56_silu_res": {"ms": 1.5}}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(record))
+    text = "layer:ir_k3_s1_e6_se0.25_i24_o24_p56_silu_res"
+    assert LatencyTable.load(path).entries == {text: Entry(1.5)}
+
+
+def test_an_existing_table_keeps_its_scale_unless_told_and_one_from_elsewhere_is_not_extended(
+    tmp_path,
+):
+    space = small_space()
+    path = tmp_path / "t.json"
+    build_table(path, space, Target(), 16, 3, 10, QUICK)
+    table = LatencyTable.load(path)
+    table.scale = 0.5  # set by hand, or fitted on another space
+    table.save(path)
+    other = MnasSpace(
+        small_reference(),
+        ops=("conv",),
+        kernels=(3,),
+        expansions=(1,),
+        se_ratios=(0.0,),
+        filter_multipliers=(1.0,),
+        layer_deltas=(0,),
+    )
+    grown = build_table(path, other, Target(), 24, 3, 10, QUICK)
+    assert grown.measured > 0 and LatencyTable.load(path).scale == 0.5
+    refit = build_table(path, other, Target(), 24, 3, 10, QUICK, recalibrate=True)
+    assert refit.measured == 0 and LatencyTable.load(path).scale != 0.5
+    foreign = LatencyTable.load(path)
+    foreign.machine = "a phone"
+    foreign.save(path)
+    with pytest.raises(InputError, match="was measured on a phone, not here, and lacks"):
+        build_table(path, space, Target(), 32, 3, 10, QUICK)
+    assert build_table(path, space, Target(), 16, 3, 10, QUICK).measured == 0  # nothing lacking
+
+
+def test_a_cuda_target_has_one_name_whatever_its_threads():
+    assert Target(device="cuda", threads=4) == Target(device="cuda")

@@ -176,3 +176,33 @@ def test_a_table_measured_elsewhere_warns_once_and_one_lacking_layers_is_extende
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "measured with torch 0.0.1" in warnings[0]
     assert set(lost) <= set(again.entries) and set(LatencyTable.load(table).entries) >= set(lost)
+
+
+def test_the_hard_constraint_spares_networks_under_t_and_punishes_those_over_it(tmp_path):
+    table = tmp_path / "latency.json"
+    probe = tiny_config(
+        tmp_path / "probe", space=small_space(), resolution=32, latency_table=str(table), trials=4
+    )
+    run_search(probe)
+    seen = results.load(probe.folder)["latency_ms"]
+    assert seen.nunique() > 1  # a FLOPs search given a table records the latency too
+    target = float(seen.median())
+    config = tiny_config(
+        tmp_path / "out",
+        space=small_space(),
+        resolution=32,
+        target_latency_ms=target,
+        alpha=0.0,
+        beta=-1.0,
+        latency_table=str(table),
+        trials=4,
+    )
+    run_search(config)
+    frame = results.load(config.folder)
+    done = frame[frame["state"] == "COMPLETE"]
+    under = done["latency_ms"] <= target
+    assert under.any() and (~under).any()
+    assert (done[under]["reward"] == done[under]["accuracy"]).all()
+    over = done[~under]
+    expected = over["accuracy"] * (over["latency_ms"] / target) ** -1.0
+    assert over["reward"].to_numpy() == pytest.approx(expected.to_numpy())
