@@ -13,9 +13,10 @@ from nas.cost.latency_table import LatencyTable, Target
 log = logging.getLogger(__name__)
 
 
-def search_latency_table(config: Any) -> LatencyTable | None:
+def search_latency_table(config: Any, warn: bool = True) -> LatencyTable | None:
     """``config``'s (a SearchConfig) latency table, with every layer its space can produce at
-    the deployment shape; None when the search does not use latency."""
+    the deployment shape; None when the search does not use latency. ``warn``: say if it was
+    measured elsewhere (once a search: its workers load it quietly)."""
     if not config.uses_latency:
         return None
     path = config.latency_table_path
@@ -26,7 +27,7 @@ def search_latency_table(config: Any) -> LatencyTable | None:
         table = LatencyTable.load(path)
         if not table.missing(space_layers(space, *shape)):
             reason = table.mismatch(table.target)
-            if reason is not None:
+            if reason is not None and warn:
                 log.warning(f"warning: latency table {path}: {reason}")
             return table
         target = table.target  # the build extending it warns if it was measured elsewhere

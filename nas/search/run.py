@@ -203,7 +203,7 @@ def run_search(
     ``config.workers > 1`` the trials are spread over that many processes, each of which
     calls this with its ``worker`` index. ``progress`` makes the job's progress listener."""
     config = _budgeted(config)
-    latency = search_latency_table(config)  # built before any worker starts
+    latency = search_latency_table(config, warn=worker is None)  # built before workers start
     if worker is None and config.workers > 1:
         return _run_parallel(config, progress)
     label = ""
