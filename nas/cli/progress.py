@@ -45,6 +45,8 @@ class TrialProgress:
                 parts.append(f"balanced {balanced:.2%}")
             if attrs.get("flops") is not None:
                 parts.append(f"{attrs['flops'] / 1e6:.1f}M FLOPs")
+            if attrs.get("latency_ms") is not None:  # predicted from a latency table
+                parts.append(f"{attrs['latency_ms']:.2f} ms")
             outcome = "  ".join(parts)
         else:
             outcome = f"{trial.state.name.lower()}: {attrs.get(FAIL_REASON, '')}"

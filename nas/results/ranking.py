@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from nas.results.table import REPEAT, RERANK_OF, REUSED_FROM
+from nas.results.table import LATENCY, REPEAT, RERANK_OF, REUSED_FROM
 
 RANK_COLUMNS = ["reward", "flops", "number"]
 RANK_ASCENDING = [False, True, True]
@@ -88,4 +88,8 @@ def top_table(frame: pd.DataFrame, k: int = 10) -> str:
     )
     if TRAININGS in shown.columns:  # a re-ranked study: the reward is a mean of trainings
         table.insert(3, TRAININGS, shown[TRAININGS].astype(int))
+    if LATENCY in shown.columns and shown[LATENCY].notna().any():  # predicted, from a table
+        table.insert(
+            list(table.columns).index("MFLOPs") + 1, "ms", shown[LATENCY].map("{:.2f}".format)
+        )
     return table.to_string(index=False)

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+import baselines
 from nas import results
 from nas.cli.common import run
 from nas.cli.search import PROG, main
-from nas.cost.latency_table import LatencyTable
+from nas.cost.latency_build import Measurement, build_table
+from nas.cost.latency_table import LatencyTable, Target
 from nas.errors import ConfigError
 from nas.search import run_search
-from search_spaces import MnasSpace
+from search_spaces import MnasSpace, make_space
 from tests.helpers import tiny_config
 from tests.nas.cost.test_latency import small_reference
 
@@ -206,3 +208,17 @@ def test_the_hard_constraint_spares_networks_under_t_and_punishes_those_over_it(
     over = done[~under]
     expected = over["accuracy"] * (over["latency_ms"] / target) ** -1.0
     assert over["reward"].to_numpy() == pytest.approx(expected.to_numpy())
+
+
+def test_the_command_shows_each_trial_s_predicted_latency(tmp_path, capsys):
+    table = tmp_path / "latency.json"
+    space = make_space("mnasnet", baselines.get("efficientnet_b0"))
+    build_table(table, space, Target(), 16, 3, 1000, Measurement(0, 1, 0))  # a quick table
+    argv = ["--dataset", "synthetic", "--train-subset", "64", "--val-subset", "32", "--trials", "2"]
+    argv += ["--resolution", "16", "--target-latency-ms", "1", "--latency-table", str(table)]
+    argv += ["--results-dir", str(tmp_path / "out"), "--no-progress", "--device", "cpu"]
+    assert run(main, PROG, argv) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count(" ms  [") == 2  # each trial's line
+    header = next(line for line in captured.out.splitlines() if line.strip().startswith("rank"))
+    assert header.split()[4:6] == ["MFLOPs", "ms"]
