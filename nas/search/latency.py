@@ -13,6 +13,13 @@ from nas.cost.latency_table import LatencyTable, Target
 log = logging.getLogger(__name__)
 
 
+def check_latency_table(config: Any) -> None:
+    """Read ``config``'s latency table if it exists, so that a file that is not one is refused
+    before anything is written; measuring waits until the study is known to be its own."""
+    if config.uses_latency and config.latency_table_path.exists():
+        LatencyTable.load(config.latency_table_path)
+
+
 def search_latency_table(config: Any, warn: bool = True) -> LatencyTable | None:
     """``config``'s (a SearchConfig) latency table, with every layer its space can produce at
     the deployment shape; None when the search does not use latency. ``warn``: say if it was

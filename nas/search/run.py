@@ -23,7 +23,7 @@ from nas.proxy import resolve_device
 from nas.runtime import torch_threads
 from nas.search.config import SearchConfig
 from nas.search.finalists import enqueue_finalists
-from nas.search.latency import search_latency_table
+from nas.search.latency import check_latency_table, search_latency_table
 from nas.search.objective import Objective
 from nas.search.outputs import (
     SKIPPED_FILE,
@@ -203,8 +203,9 @@ def run_search(
     ``config.workers > 1`` the trials are spread over that many processes, each of which
     calls this with its ``worker`` index. ``progress`` makes the job's progress listener."""
     config = _budgeted(config)
-    latency = search_latency_table(config, warn=worker is None)  # built before workers start
+    check_latency_table(config)
     if worker is None and config.workers > 1:
+        search_latency_table(config)  # built once, before the workers start
         return _run_parallel(config, progress)
     label = ""
     threads = config.threads
@@ -229,6 +230,8 @@ def run_search(
             data = load_data(config.proxy.data_config, resolve_device(config.proxy.device))
             train_images = data.train_images.shape[0]
             study = prepare_study(config, write_config=worker is None, worker=worker)
+            # Once the study's settings are known to be its own: a refused resume measures nothing.
+            latency = search_latency_table(config, warn=worker is None)
             config = settle_finalists(config, study)
             study.pruner = _rung_pruner(config, train_images, study.pruner)
             if worker is None:  # what the proxy uses, once the settings are known to be good

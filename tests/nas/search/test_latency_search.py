@@ -222,3 +222,28 @@ def test_the_command_shows_each_trial_s_predicted_latency(tmp_path, capsys):
     assert captured.err.count(" ms  [") == 2  # each trial's line
     header = next(line for line in captured.out.splitlines() if line.strip().startswith("rank"))
     assert header.split()[4:6] == ["MFLOPs", "ms"]
+
+
+def test_a_resume_refused_for_its_settings_measures_nothing(tmp_path):
+    first = tiny_config(
+        tmp_path / "out",
+        space=small_space(),
+        resolution=32,
+        target_latency_ms=1.0,
+        latency_table=str(tmp_path / "a.json"),
+        trials=1,
+        study_name="s",
+    )
+    run_search(first)
+    changed = tiny_config(
+        tmp_path / "out",
+        space=small_space(),
+        resolution=32,
+        target_latency_ms=2.0,
+        latency_table=str(tmp_path / "b.json"),
+        trials=1,
+        study_name="s",
+    )
+    with pytest.raises(Exception, match="other settings"):
+        run_search(changed)
+    assert not (tmp_path / "b.json").exists()
