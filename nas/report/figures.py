@@ -54,6 +54,41 @@ def _isolines(axis: Any, lines: frames.RewardLines) -> None:
     axis.set_ylim(bottom, top)
 
 
+def _trials_and_front(
+    axis: Any, points: pd.DataFrame, front: pd.DataFrame, x: str, color: str, label: str
+) -> None:
+    """A study's complete trials (``x`` against ``percent``) and its Pareto front joined."""
+    axis.scatter(points[x], points["percent"], s=22, color=color, alpha=0.7, zorder=3, label=label)
+    axis.plot(
+        front[x],
+        front["percent"],
+        color=color,
+        linewidth=1.6,
+        marker="o",
+        markerfacecolor="none",
+        markersize=7,
+        zorder=4,
+        label=f"{label}: Pareto front",
+    )
+
+
+def _winner(axis: Any, winner: tuple[int, float, float, float] | None, color: str) -> None:
+    """An arrow to a study's winner (number, reward, x, percent) with its reward."""
+    if winner is None:
+        return
+    number, reward, x, percent = winner
+    axis.annotate(
+        f"#{number}: reward {reward:.4f}",
+        (x, percent),
+        xytext=(12, 12),
+        textcoords="offset points",
+        fontsize=8,
+        color=color,
+        arrowprops={"arrowstyle": "->", "color": color, "linewidth": 0.8},
+        zorder=6,
+    )
+
+
 def pareto_figure(studies: Sequence[Study], path: Path) -> list[str]:
     """Accuracy against FLOPs (log) for every complete trial, each study's Pareto front joined,
     reward isolines, references starred and each study's winner labelled."""
@@ -61,27 +96,7 @@ def pareto_figure(studies: Sequence[Study], path: Path) -> list[str]:
     figure, axis = new_figure(figsize=(8, 5.4))
     for study in info.studies:
         color = study.color
-        points, front = study.points, study.front
-        axis.scatter(
-            points["millions"],
-            points["percent"],
-            s=22,
-            color=color,
-            alpha=0.7,
-            zorder=3,
-            label=study.label,
-        )
-        axis.plot(
-            front["millions"],
-            front["percent"],
-            color=color,
-            linewidth=1.6,
-            marker="o",
-            markerfacecolor="none",
-            markersize=7,
-            zorder=4,
-            label=f"{study.label}: Pareto front",
-        )
+        _trials_and_front(axis, study.points, study.front, "millions", color, study.label)
         for name, rows in study.references:
             axis.scatter(
                 rows["millions"],
@@ -94,18 +109,7 @@ def pareto_figure(studies: Sequence[Study], path: Path) -> list[str]:
                 zorder=5,
                 label=f"{study.label}: reference {name}",
             )
-        if study.winner is not None:
-            number, reward, millions, percent = study.winner
-            axis.annotate(
-                f"#{number}: reward {reward:.4f}",
-                (millions, percent),
-                xytext=(12, 12),
-                textcoords="offset points",
-                fontsize=8,
-                color=color,
-                arrowprops={"arrowstyle": "->", "color": color, "linewidth": 0.8},
-                zorder=6,
-            )
+        _winner(axis, study.winner, color)
     axis.set_xscale("log")
     axis.margins(x=0.08, y=0.12)
     axis.autoscale_view()
@@ -310,38 +314,8 @@ def latency_figure(studies: Sequence[Study], path: Path) -> list[str]:
     shown = frames.latency_info(studies)
     figure, axis = new_figure(figsize=(8, 5.4))
     for study in shown:
-        axis.scatter(
-            study.points["ms"],
-            study.points["percent"],
-            s=22,
-            color=study.color,
-            alpha=0.7,
-            zorder=3,
-            label=study.label,
-        )
-        axis.plot(
-            study.front["ms"],
-            study.front["percent"],
-            color=study.color,
-            linewidth=1.6,
-            marker="o",
-            markerfacecolor="none",
-            markersize=7,
-            zorder=4,
-            label=f"{study.label}: Pareto front",
-        )
-        if study.winner is not None:
-            number, reward, ms, percent = study.winner
-            axis.annotate(
-                f"#{number}: reward {reward:.4f}",
-                (ms, percent),
-                xytext=(12, 12),
-                textcoords="offset points",
-                fontsize=8,
-                color=study.color,
-                arrowprops={"arrowstyle": "->", "color": study.color, "linewidth": 0.8},
-                zorder=6,
-            )
+        _trials_and_front(axis, study.points, study.front, "ms", study.color, study.label)
+        _winner(axis, study.winner, study.color)
     axis.margins(x=0.08, y=0.12)
     axis.autoscale_view()
     left, right = axis.get_xlim()

@@ -30,9 +30,10 @@ def search_latency_table(config: Any, warn: bool = True) -> LatencyTable | None:
     deploy = config.deployment
     shape = (deploy.resolution, deploy.in_channels, deploy.num_classes)
     space = config.search_space
+    keys = space_layers(space, *shape)
     if path.exists():
         table = LatencyTable.load(path)
-        if not table.missing(space_layers(space, *shape)):
+        if not table.missing(keys):
             reason = table.mismatch(table.target)
             if reason is not None and warn:
                 log.warning(f"warning: latency table {path}: {reason}")
@@ -40,11 +41,10 @@ def search_latency_table(config: Any, warn: bool = True) -> LatencyTable | None:
         target = table.target  # the build extending it warns if it was measured elsewhere
     else:
         target = Target()
-    needed = len(space_layers(space, *shape))
     log.info(f"latency table {path}: measuring the layers it lacks on {target.describe()}")
 
     def progress(done: int, total: int) -> None:
         if total and (done == total or done % 512 < 128):
-            log.info(f"latency table: {done:,} of {total:,} layers measured ({needed:,} in all)")
+            log.info(f"latency table: {done:,} of {total:,} layers measured ({len(keys):,} in all)")
 
     return build_table(path, space, target, *shape, progress=progress).table
