@@ -217,8 +217,6 @@ def recover_stale_trials(
         # What it had chosen, or was enqueued to choose (a reference, a finalist's retraining)
         # when it stopped before asking.
         params = dict(trial.system_attrs.get("fixed_params") or {}) | trial.params
-        if not params:  # it stopped before choosing anything: a new trial takes its place
-            continue
         study.enqueue_trial(params, user_attrs=attrs, skip_if_exists=False)
         recovered.append(trial.number)
     if completed:

@@ -162,20 +162,17 @@ def test_a_silent_trial_is_retried_after_twice_the_heartbeat(tmp_path):
     assert len(study.get_trials()) == 2
 
 
-def test_a_trial_stopped_before_choosing_retries_what_it_was_enqueued_with_or_gives_way(tmp_path):
+def test_a_trial_stopped_before_choosing_retries_what_it_was_enqueued_with(tmp_path):
     storage = open_storage(None, tmp_path / "journal.log")
     study = optuna.create_study(storage=storage, study_name="early")
     study.enqueue_trial({"x": 3})
-    for _ in range(2):  # the enqueued trial, then a sampled one; both stop before suggesting
-        trial = study.ask()
-        trial.set_user_attr(WORKER, "another-host:123:456")
-        trial.set_user_attr(HEARTBEAT, 1_000_000.0)
+    trial = study.ask()  # the enqueued trial stops before it suggests anything
+    trial.set_user_attr(WORKER, "another-host:123:456")
+    trial.set_user_attr(HEARTBEAT, 1_000_000.0)
     assert recover_stale_trials(study, grace=10.0, now=1_000_100.0) == [0]
     trials = study.get_trials()
-    assert trials[2].system_attrs["fixed_params"] == {"x": 3}  # the enqueued choice, again
-    # Nothing to retry: it gives way to a new trial, and does not count as finished.
-    assert trials[1].state == TrialState.FAIL and len(trials) == 3
-    assert not counts_as_finished(trials[1])
+    assert trials[1].system_attrs["fixed_params"] == {"x": 3}  # the enqueued choice, again
+    assert not counts_as_finished(trials[0])
     assert recover_stale_trials(study, grace=10.0, now=1_000_200.0) == []
 
 
