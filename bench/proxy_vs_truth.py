@@ -11,7 +11,9 @@ quartile of the truth. The cpu preset (``base``) trains all ``--networks`` with 
 seeds; every other variant trains the first ``--variant-networks`` of them with seed 0 (they
 alternate top quartile and rest, so the first 24 hold 12 of each). The training losses (Ru et al.
 2021's scores) come with every run, so ``loss-all`` and ``loss-last`` need no training of their
-own. Variants:
+own, and neither do ``kept-2222`` and ``kept-6666``: the base runs' accuracy after 2,222 and
+6,666 of their 20,000 images, what a halving search's lower rungs see when a promoted candidate
+keeps training (``--promotion continue``). Variants:
 
     base    the cpu preset: 20,000 CIFAR-10 images seen, 32 px, AdamW one-cycle (its learning
             rate already anneals to 1/25,000 of its peak: the "decayed to zero" variant)
@@ -44,6 +46,8 @@ from nas.fidelity.plan import Budget, budgets
 from nas.fidelity.runs import PROXY, Run, RunLog
 from nas.fidelity.truth import figures_text, truth_figures, variant_table
 from nas.proxy import ProxyConfig
+from nas.search.strategy import Rungs
+from nas.train.proxy import ACCURACY_AT
 from nas.truth import load_table
 
 log = logging.getLogger("proxy_vs_truth")
@@ -54,7 +58,13 @@ RUNS = ROOT / "proxy_vs_truth_runs.csv"
 VARIANTS = ("base", "10k", "10k+sgd", "ema", "10k+16px", "10k+24px", "5k", "sgd")
 IMAGES_SEEN = {"5k": 5000, "10k": 10000, "20k": 20000}
 CIFAR_TRAINING_LEFT = 40_000  # CIFAR-10's training images less the 10,000 held out
-SCORE_VARIANTS = {"loss-all": "loss_all", "loss-last": "loss_last"}  # scores of the base runs
+# A halving search's rungs over the preset's images (nas.search --strategy halving's default).
+HALVING = Rungs(images=20_000, rungs=3, reduction_factor=3)
+# Scores of the base runs: the training losses, and the accuracy at each lower rung of HALVING
+# (what a promoted candidate that keeps training is judged by there).
+SCORE_VARIANTS = {"loss-all": "loss_all", "loss-last": "loss_last"} | {
+    f"kept-{images}": f"{ACCURACY_AT}{images}" for images in HALVING.images_at[:-1]
+}
 
 
 def variant_budget(name: str, base: Budget, config: FidelityConfig) -> Budget:
@@ -157,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     proxy = ProxyConfig(dataset="cifar10", data_dir=args.data_dir, device="cpu")
     config = FidelityConfig(proxy=proxy, networks=args.networks, show_progress=False)
     base, _ = budgets(config)
+    # The base runs are also evaluated at the lower rungs (their training is unchanged).
+    kept = dataclasses.replace(base.train, eval_images=HALVING.images_at[:-1])
+    base = dataclasses.replace(base, train=kept)
     names = [name for name in args.variants.split(",") if name]
     variants = {name: variant_budget(name, base, config) for name in ["base", *names]}
     runs = plan_runs(networks, variants, args.seeds, args.variant_networks, "cpu")

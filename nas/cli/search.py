@@ -22,7 +22,7 @@ from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W
 from nas.search import PRUNERS, SAMPLERS, SearchConfig, StudyStatus, run_search, study_status
 from nas.search.checks import METRICS, OBJECTIVES, REWARDS
 from nas.search.config import DEFAULT_REFERENCE
-from nas.search.strategy import STRATEGIES
+from nas.search.strategy import PROMOTIONS, STRATEGIES
 from nas.study.keys import finished_count, spent_images
 from nas.study.storage import HEARTBEAT_SECONDS, mask_url
 from search_spaces import DEFAULT_SPACE, SPACES, encode, nb_macro
@@ -202,6 +202,13 @@ def build_parser(prog: str = PROG) -> Parser:
         default=3,
         help="halving: a rung has this many times the images of the one below, and 1 in this "
         "many candidates climbs to it",
+    )
+    group.add_argument(
+        "--promotion",
+        default="restart",
+        choices=PROMOTIONS,
+        help="halving: a promoted candidate restarts with its rung's own schedule, or continues "
+        "its training (one schedule, the last rung's; the lower rungs scored mid-way)",
     )
     group.add_argument(
         "--finalists",
@@ -398,7 +405,8 @@ def budget_text(config: SearchConfig) -> str:
         shape = (
             f"up to {paid} candidates climbing {rungs.rungs} rungs of "
             f"{', '.join(f'{n:,}' for n in rungs.images_at)} images (1 in "
-            f"{rungs.reduction_factor} goes on)"
+            f"{rungs.reduction_factor} goes on"
+            f"{', continuing its training' if rungs.promotion == 'continue' else ''})"
         )
     finalists = (
         f"; then the best {config.finalist_count} retrained {config.finalist_seeds} time(s) "

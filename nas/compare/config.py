@@ -25,12 +25,17 @@ SUMMARY_JSON = "summary.json"
 PLOT_FILE = "anytime.png"  # the median true reward of the incumbent by trial
 
 
+# An arm's halving, by its name: how a promoted candidate gets its rung's images.
+HALVING_ARMS = {"halving": "restart", "halving-continue": "continue"}
+
+
 @dataclass(frozen=True)
 class Arm:
     """One searcher of the benchmark: a sampler and how it spends the budget, written
     ``sampler`` (its trials), ``sampler:plain`` (the plain strategy on the trials' training
     images: a network proposed again reuses its result and costs none), ``sampler:halving``
-    (3 rungs, factor 3) or ``sampler:halving:RxF``, each optionally followed by ``+KxM``: the
+    (3 rungs, factor 3) or ``sampler:halving:RxF`` (``halving-continue``: a promoted candidate
+    keeps training rather than restarting), each optionally followed by ``+KxM``: the
     best K networks retrained M times and the winner the best mean (``tpe+3x2``,
     ``tpe:halving:2x2+2x1``). Every arm but a bare sampler runs on the budget."""
 
@@ -40,6 +45,7 @@ class Arm:
     reduction_factor: int = 3
     finalists: int = 0
     finalist_seeds: int = 2
+    promotion: str = "restart"
 
     @property
     def budgeted(self) -> bool:
@@ -62,14 +68,17 @@ class Arm:
         strategy, _, shape = rest.partition(":")
         if strategy == "plain" and not shape:
             return cls(sampler, explicit=True, **extra)
-        if strategy != "halving":
+        if strategy not in HALVING_ARMS:
             raise ConfigError(
-                "samplers", text, "takes :plain, :halving or :halving:RxF after the sampler"
+                "samplers",
+                text,
+                "takes :plain, :halving, :halving-continue or :halving:RxF after the sampler",
             )
+        extra["promotion"] = HALVING_ARMS[strategy]
         if not shape:
-            return cls(sampler, strategy, **extra)
+            return cls(sampler, "halving", **extra)
         rungs, factor = _shape(text, shape, 2, "halving's shape is RxF: R rungs >= 2, F >= 2")
-        return cls(sampler, strategy, rungs, factor, **extra)
+        return cls(sampler, "halving", rungs, factor, **extra)
 
 
 def _shape(text: str, shape: str, minimum: int, rule: str) -> tuple[int, int]:

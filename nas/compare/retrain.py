@@ -100,6 +100,7 @@ class RetrainPlan:
             strategy=arm.strategy,
             rungs=arm.rungs,
             reduction_factor=arm.reduction_factor,
+            promotion=arm.promotion,
             finalists=arm.finalists,
             finalist_seeds=arm.finalist_seeds,
             budget_images=self.trials * images,

@@ -132,6 +132,7 @@ class Task:
             strategy=arm.strategy,
             rungs=arm.rungs,
             reduction_factor=arm.reduction_factor,
+            promotion=arm.promotion,
             finalists=arm.finalists,
             finalist_seeds=arm.finalist_seeds,
             budget_images=self.trials * plain.candidate_images(),

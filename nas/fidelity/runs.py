@@ -74,6 +74,7 @@ def recipe(data: DataConfig, train: TrainConfig, device: str) -> str:
     images = {name: getattr(data, name) for name in RECIPE_DATA_FIELDS}
     training = dataclasses.asdict(train)
     training.pop("evaluations")  # intermediate evaluations do not change the training
+    training.pop("eval_images")
     for name in LATER_TRAIN_FIELDS:
         if training[name] is None:
             training.pop(name)

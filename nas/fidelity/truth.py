@@ -27,6 +27,7 @@ from nas.fidelity.stats import bootstrap, kendall, plain, seed_agreement
 from nas.truth import TruthTable
 
 TOP_QUARTILE = 0.75  # networks above this quantile of the table's accuracy are its top quartile
+LOSS = "loss"  # scores named so are training losses: the lower, the better
 COLUMNS = ["variant", "network", "seed", "score", "accuracy", "seconds", "truth", "top"]
 
 
@@ -38,8 +39,8 @@ def variant_table(
     score_variants: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row per logged run and way of scoring it: the variant, the network's key, the seed,
-    the score (the accuracy; for a score variant, minus the named training loss of the
-    ``base`` runs), the seconds, the truth and whether the truth is in the top quartile."""
+    the score (the accuracy; for a score variant, the named score of the ``base`` runs, a
+    training loss negated), the seconds, the truth and whether the truth is in the top quartile."""
     cut = table.quantile(TOP_QUARTILE)
     rows = []
     for variant, run in runs:
@@ -53,8 +54,10 @@ def variant_table(
         rows.append({"variant": variant, "score": found.accuracy, **common})
         if variant == "base":
             for name, score in (score_variants or {}).items():
-                if score in found.scores and math.isfinite(found.scores[score]):
-                    rows.append({"variant": name, "score": -found.scores[score], **common})
+                value = found.scores.get(score, math.nan)
+                if math.isfinite(value):
+                    value = -value if score.startswith(LOSS) else value  # lower loss is better
+                    rows.append({"variant": name, "score": value, **common})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -12,7 +12,7 @@ import baselines
 from nas.errors import ConfigError
 from nas.proxy import ProxyConfig, check_positive, resolve_device
 from nas.reward import RewardConfig
-from nas.search.strategy import STRATEGIES, Rungs
+from nas.search.strategy import PROMOTIONS, STRATEGIES, Rungs
 from nas.study.storage import mask_url, scheme_of
 from nas.truth import check_noise_sd
 from search_spaces import SPACES, MnasSpace, NbMacroSpace, nb_macro
@@ -205,8 +205,16 @@ def check_strategy(config: Any) -> None:
     value = config.reduction_factor
     if isinstance(value, bool) or not isinstance(value, int) or value < 2:
         raise ConfigError("reduction_factor", value, "must be an integer >= 2")
+    if config.promotion not in PROMOTIONS:
+        raise ConfigError("promotion", config.promotion, f"must be one of {', '.join(PROMOTIONS)}")
     if config.strategy == "halving":
         check_halving(config)
+    elif config.promotion != "restart":
+        raise ConfigError(
+            "promotion",
+            config.promotion,
+            "goes with {strategy} halving: a plain search has no rungs",
+        )
     check_finalists(config)
     try:
         images = config.candidate_images()

@@ -104,6 +104,7 @@ class SearchConfig:
     budget_images: int | None = None  # the whole search's training images; then trials follow
     rungs: int = 3  # halving: rungs per candidate
     reduction_factor: int = 3  # halving: 1 in this many goes on at each rung
+    promotion: str = "restart"  # halving: a promoted candidate restarts, or "continue"s training
     # The best this many networks are trained again, finalist_seeds times each with other
     # training seeds, within ``trials``, and the winner is the best mean of them (0: the best
     # single trial wins; None: the default, ``finalist_count``).
@@ -273,7 +274,7 @@ class SearchConfig:
     def rungs_for_images(self, images: int) -> Rungs:
         """The rungs of candidates that see ``images`` training images at the last."""
         rungs = self.rungs if self.strategy == "halving" else 1
-        return Rungs(images, rungs, self.reduction_factor)
+        return Rungs(images, rungs, self.reduction_factor, self.promotion)
 
     @property
     def finalist_count(self) -> int:

@@ -69,6 +69,8 @@ def _strategy_identity(config: SearchConfig) -> dict[str, Any]:
             "rungs": config.rungs,
             "reduction_factor": config.reduction_factor,
         }
+        if config.promotion != "restart":  # studies made before it restarted every rung
+            shape["promotion"] = config.promotion
     # Not the finalists: they retrain at the end and may change when a study is resumed.
     return shape  # the budget, like ``trials``, may grow when a study is resumed
 

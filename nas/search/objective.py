@@ -6,6 +6,8 @@ trial was skipped or failed as well as what a finished one scored.
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import optuna
@@ -217,6 +219,8 @@ class Objective:
         reports the reward with the rung's images as the step; the pruner stops it or lets it
         climb. The images of every rung trained count."""
         rungs = self.rungs
+        if rungs.promotion == "continue":
+            return self._keep_training(trial, arch, cost, step_cost)
         seen = 0
         seconds = 0.0
         rewards: list[float] = []
@@ -244,14 +248,54 @@ class Objective:
                 raise optuna.TrialPruned()
         raise AssertionError("unreachable: the last rung returns")
 
+    def _keep_training(self, trial: optuna.Trial, arch, cost: float, step_cost) -> float:
+        """Successive halving whose promoted candidates keep training: one training with the
+        last rung's schedule, scored when it has seen each lower rung's images; the pruner
+        stops it there or lets it go on. The images it has seen count."""
+        rungs = self.rungs
+        config = rungs.kept_training(self.train_config)
+        step_images = {  # the training step at which each lower rung is reached
+            math.ceil(images / config.batch_size): images for images in rungs.images_at[:-1]
+        }
+        rewards: list[float] = []
+        started = time.perf_counter()
+
+        def report(accuracy: float, step: int, last: bool) -> None:
+            if last or step not in step_images:
+                return
+            rung, images = len(rewards), step_images[step]
+            value = self._reward(accuracy, cost, step_cost)
+            rewards.append(value)
+            trial.set_user_attr(IMAGES_SEEN, step * config.batch_size)
+            trial.set_user_attr(RUNG, rung)
+            trial.set_user_attr(RUNG_REWARDS, rewards)
+            trial.report(value, images)
+            if trial.should_prune():
+                trial.set_user_attr("accuracy", accuracy)
+                trial.set_user_attr("seconds", time.perf_counter() - started)
+                trial.set_user_attr(
+                    FAIL_REASON, f"pruned at rung {rung} ({images:,} images): reward {value:.4f}"
+                )
+                raise optuna.TrialPruned()
+
+        result = train_arch(arch, self.data, config, seed=self.seed, report=report)
+        value = self._score(result, cost, step_cost)[1]
+        rewards.append(value)
+        self._record(trial, result, value)
+        trial.set_user_attr(IMAGES_SEEN, result.steps * config.batch_size)
+        trial.set_user_attr(RUNG, rungs.rungs - 1)
+        trial.set_user_attr(RUNG_REWARDS, rewards)
+        return value
+
     def _score(self, result, cost: float, step_cost) -> tuple[float, float]:
         """(the metric the reward takes, the reward) of one training."""
         scored = result.balanced_accuracy if self.metric == "balanced_accuracy" else result.accuracy
+        return scored, self._reward(scored, cost, step_cost)
+
+    def _reward(self, scored: float, cost: float, step_cost) -> float:
         if step_cost is not None and self.training_aware is not None:
-            value = self.training_aware(scored, step_cost.step_ratio, step_cost.params_ratio)
-        else:
-            value = self.reward(scored, cost)
-        return scored, value
+            return self.training_aware(scored, step_cost.step_ratio, step_cost.params_ratio)
+        return self.reward(scored, cost)
 
     def _record(self, trial: optuna.Trial, result, value: float) -> None:
         trial.set_user_attr("accuracy", result.accuracy)

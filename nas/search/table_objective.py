@@ -101,7 +101,7 @@ class TableObjective:
             accuracy = truth.observed(self.seed, self.rung_noise(rung), draw)
             value = self.reward(accuracy, flops)
             rewards.append(value)
-            trial.set_user_attr(IMAGES_SEEN, sum(rungs.images_at[: rung + 1]))
+            trial.set_user_attr(IMAGES_SEEN, rungs.seen_at(rung))
             trial.set_user_attr(RUNG, rung)
             trial.set_user_attr(RUNG_REWARDS, rewards)
             if rung == last:

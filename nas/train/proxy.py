@@ -31,6 +31,9 @@ class TrainingFailed(NASError, RuntimeError):
     """The candidate could not be trained (NaN loss, out of memory); the reason is the message."""
 
 
+ACCURACY_AT = "accuracy_at_"  # a run log's score: the accuracy after this many images
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """One proxy training run. ``epochs`` may be fractional (0.5 = half the training set)."""
@@ -48,6 +51,9 @@ class TrainConfig:
     bn_recalibration_batches: int = 20
     eval_batch_size: int = 512
     evaluations: int | None = None  # validation points; default one per (started) epoch
+    # Also evaluate once this many training images have been seen (a halving search's rungs
+    # when a promoted candidate keeps training); points past the training's end are ignored.
+    eval_images: tuple[int, ...] = ()
     # Train and evaluate at this input size (the images resized once, bilinear); None: as given.
     resolution: int | None = None
     # Evaluate an exponential moving average of the weights with this decay per step; None: the
@@ -91,6 +97,12 @@ class TrainConfig:
             not isinstance(self.evaluations, int) or self.evaluations < 1
         ):
             raise InputError(f"evaluations={self.evaluations!r} is invalid: must be >= 1")
+        if not isinstance(self.eval_images, tuple) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in self.eval_images
+        ):
+            raise InputError(
+                f"eval_images={self.eval_images!r} is invalid: must be a tuple of image counts > 0"
+            )
 
     @property
     def decay(self) -> float:
@@ -111,10 +123,14 @@ class TrainResult:
     loss_all: float = math.nan
     loss_last: float = math.nan
     balanced_accuracy: float = math.nan  # the mean of each class's accuracy, at the end
+    # The validation accuracy at each of the config's ``eval_images`` reached, by images seen.
+    accuracy_at: tuple[tuple[int, float], ...] = ()
 
     def scores(self) -> dict[str, float]:
-        """The run's scores besides its accuracy, for run logs."""
-        return {"loss_all": self.loss_all, "loss_last": self.loss_last}
+        """The run's scores besides its accuracy, for run logs: the training losses and the
+        accuracy at each ``eval_images`` point (``accuracy_at_<images>``)."""
+        at = {f"{ACCURACY_AT}{images}": accuracy for images, accuracy in self.accuracy_at}
+        return {"loss_all": self.loss_all, "loss_last": self.loss_last} | at
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
@@ -217,6 +233,14 @@ def train(
     total_steps = max(1, math.ceil(config.epochs * steps_per_epoch))
     evaluations = config.evaluations or max(1, math.ceil(config.epochs))
     eval_steps = {math.ceil(total_steps * (i + 1) / evaluations) for i in range(evaluations)}
+    # The extra points, by the step at which each is reached.
+    extra = {
+        math.ceil(images / config.batch_size): images
+        for images in config.eval_images
+        if math.ceil(images / config.batch_size) < total_steps
+    }
+    eval_steps |= set(extra)
+    accuracy_at: list[tuple[int, float]] = []
     optimizer = make_optimizer(model, config)
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimizer,
@@ -268,6 +292,8 @@ def train(
                     )
                     accuracy, balanced = evaluate_scores(scored, data, config.eval_batch_size)
                     history.append(accuracy)
+                    if step in extra:
+                        accuracy_at.append((extra[step], accuracy))
                     if report is not None:
                         report(history[-1], step, step == total_steps)
                     model.train()
@@ -291,6 +317,7 @@ def train(
         loss_all=float(per_step.mean()),
         loss_last=float(per_step[-max(1, len(losses) // 4) :].mean()),
         balanced_accuracy=balanced,
+        accuracy_at=tuple(accuracy_at),
     )
 
 

@@ -163,6 +163,10 @@ def test_an_arm_names_a_sampler_its_strategy_and_its_finalists():
     assert Arm.parse("evolution:halving:2x4") == Arm("evolution", "halving", 2, 4)
     assert Arm.parse("tpe+3x2") == Arm("tpe", finalists=3, finalist_seeds=2)
     assert Arm.parse("random:halving:2x2+5x1") == Arm("random", "halving", 2, 2, 5, 1)
+    kept = Arm.parse("tpe:halving-continue:2x2")
+    assert kept == Arm("tpe", "halving", 2, 2, promotion="continue")
+    task = Task("tpe:halving-continue", 30, 0.013, 0, 55e6, -0.07, None)
+    assert task.search_config().promotion == "continue"
     for bad in ("bogus", "tpe:sometimes", "tpe:halving:1x3", "tpe:halving:3", "tpe+0x2", "tpe+3"):
         with pytest.raises(ConfigError, match="samplers="):
             Arm.parse(bad)

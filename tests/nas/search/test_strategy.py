@@ -11,7 +11,7 @@ import pytest
 
 from nas import results
 from nas.cli.common import run
-from nas.cli.search import PROG, main
+from nas.cli.search import PROG, budget_text, main
 from nas.errors import ConfigError
 from nas.proxy import ProxyConfig
 from nas.search import SearchConfig, run_search
@@ -140,6 +140,57 @@ def test_halving_trains_each_rung_afresh_on_its_images(tmp_path, monkeypatch):
     assert epochs.count(2.0) == int((frame["rung"] == 1).sum())
 
 
+def test_a_promoted_candidate_can_keep_training(tmp_path, monkeypatch):
+    """Real training, ``promotion="continue"``: one training per candidate with the last rung's
+    schedule, scored at the lower rung's images; a pruned one stops there, a promoted one goes on,
+    and each has cost the images it saw, not the sum of its rungs."""
+    from nas.search import objective as objective_module
+
+    configs = []
+    original = objective_module.train_arch
+
+    def recording(arch, data, config, seed=0, **kwargs):
+        configs.append(config)
+        return original(arch, data, config, seed=seed, **kwargs)
+
+    monkeypatch.setattr(objective_module, "train_arch", recording)
+    config = tiny_config(
+        tmp_path,
+        strategy="halving",
+        promotion="continue",
+        rungs=2,
+        reduction_factor=2,
+        epochs=2.0,
+        trials=6,
+        use_reference=False,
+    )
+    run_search(config)
+    frame = results.load(config.folder)
+    assert len(configs) == len(frame)  # one training per candidate, whatever rung it reached
+    assert {(c.epochs, c.eval_images) for c in configs} == {(2.0, (192,))}
+    seen = {0: 192, 1: 384}  # 192 images an epoch in batches of 64; rung 0 at 192 of 384
+    for row in frame.itertuples():
+        assert row.images_seen == seen[row.rung]
+        assert row.reward_rung0 == row.reward_rung0  # scored at rung 0 on the way
+        if row.rung == 1:
+            assert row.state == "COMPLETE" and row.reward == row.reward_rung1
+        else:
+            assert row.state == "PRUNED" and row.fail_reason.startswith("pruned at rung 0 (192")
+    assert (frame["state"] == "PRUNED").any() and (frame["rung"] == 1).any()
+
+
+def test_the_table_counts_a_kept_training_once(tmp_path):
+    config = table_config(
+        tmp_path, strategy="halving", promotion="continue", budget_images=200_000, finalists=0
+    )
+    assert "continuing its training" in budget_text(config)
+    run_search(config)
+    frame = results.load(config.folder)
+    trained = frame[frame["reused_from"].isna()] if "reused_from" in frame else frame
+    assert set(trained["images_seen"]) <= {1111, 3333, 10_000}
+    assert set(frame["rung"]) == {0, 1, 2}
+
+
 def test_a_resumed_halving_search_goes_on_to_a_larger_budget(tmp_path):
     config = table_config(tmp_path, strategy="halving", budget_images=100_000)
     run_search(config)
@@ -186,6 +237,10 @@ def test_two_workers_share_the_rungs(tmp_path):
             "--sampler 'nsga2' searches two objectives",
         ),
         (["--strategy", "halving", "--pruner", "median"], "--pruner='median' is invalid"),
+        (
+            ["--promotion", "continue"],
+            "--promotion='continue' is invalid: goes with --strategy halving",
+        ),
     ],
 )
 def test_bad_strategy_settings_are_one_line_and_write_nothing(tmp_path, capsys, flags, message):
@@ -207,6 +262,12 @@ def test_the_strategy_is_part_of_the_study_identity(tmp_path):
     halving = dataclasses.replace(plain, strategy="halving", budget_images=100_000)
     with pytest.raises(Exception, match="strategy"):
         run_search(halving)
+    kept = table_config(
+        tmp_path, study_name="h", strategy="halving", budget_images=100_000, finalists=0
+    )
+    run_search(kept)
+    with pytest.raises(Exception, match="promotion"):
+        run_search(dataclasses.replace(kept, promotion="continue"))
 
 
 # --- finalists: the best networks retrained with other seeds ------------------------------------

@@ -53,6 +53,26 @@ def test_same_seed_same_accuracy(data):
     assert train(small_model(data), data, config, seed=3).accuracy == first
 
 
+def test_scoring_on_the_way_does_not_change_the_training(data):
+    """Evaluating after some images (a halving rung's, for a candidate that keeps training)
+    leaves the training as it was, and records the accuracy at each point it reached."""
+    config = TrainConfig(epochs=1.0, batch_size=64, evaluations=1)
+    plain = train(small_model(data), data, config, seed=3)
+    kept = TrainConfig(epochs=1.0, batch_size=64, evaluations=1, eval_images=(256, 100_000))
+    scored = train(small_model(data), data, kept, seed=3)
+    assert scored.accuracy == plain.accuracy and scored.loss_last == plain.loss_last
+    assert [images for images, _ in scored.accuracy_at] == [256]  # 100,000 is past the end
+    assert len(scored.history) == 2
+    assert scored.scores()["accuracy_at_256"] == scored.history[0]
+    assert "accuracy_at_256" not in plain.scores()
+
+
+@pytest.mark.parametrize("bad", [(0,), (1.5,), [256], (True,)])
+def test_eval_images_must_be_image_counts(bad):
+    with pytest.raises(Exception, match="eval_images"):
+        TrainConfig(eval_images=bad)
+
+
 def test_report_can_stop_training(data):
     class Stop(Exception):
         pass
