@@ -1,7 +1,7 @@
 """Searches at a latency target beside a FLOPs-targeted one of the same budget, on CIFAR-10, and
 the winners' latency measured end to end on the table's target (1 thread, batch 1, 224 px).
 
-    python bench/latency_search.py --data-dir DIR [--table docs/data/latency/torch-cpu-1t-b1.json]
+    python bench/latency_search.py --data-dir DIR [--table results/latency/torch-cpu-1t-b1.json]
         [--target-ms 20] [--alpha 0 --beta -1] [--band 0.1 --w -0.07] [--trials 20]
         [--images-seen 5000]
         [--results-dir bench/latency_search]
@@ -37,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="cifar10")
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--table", default="docs/data/latency/torch-cpu-1t-b1.json")
+    parser.add_argument(
+        "--table",
+        default="results/latency/torch-cpu-1t-b1.json",
+        help="this machine's table (built on first use); docs/data/latency/ holds the project's",
+    )
     parser.add_argument("--target-ms", type=float, default=20.0)
     parser.add_argument("--alpha", type=float, default=0.0, help="default: the hard constraint")
     parser.add_argument("--beta", type=float, default=-1.0)

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 import baselines
 from nas.cli.common import Parser, run
-from nas.cost.latency_build import Measurement, build_table, check_table
+from nas.cost.latency_build import CALIBRATION_NETWORKS, Measurement, build_table, check_table
 from nas.cost.latency_table import BACKENDS, DEVICES, LatencyTable, Target
 from nas.errors import ConfigError, InputError
 from nas.search.config import DEFAULT_REFERENCE
@@ -84,7 +84,8 @@ def measurement_of(args: argparse.Namespace, calibration: int | None = None) -> 
             raise ConfigError(name, value, f"must be an integer >= {int(name != 'warmup')}")
     if calibration is not None and calibration < 0:
         raise ConfigError("calibration_networks", calibration, "must be an integer >= 0")
-    return Measurement(args.warmup, args.repeats, 10 if calibration is None else calibration)
+    networks = CALIBRATION_NETWORKS if calibration is None else calibration
+    return Measurement(args.warmup, args.repeats, networks)
 
 
 def build(argv: Sequence[str] | None, prog: str) -> int:
@@ -99,8 +100,8 @@ def build(argv: Sequence[str] | None, prog: str) -> int:
     parser.add_argument(
         "--calibration-networks",
         type=int,
-        default=10,
-        help="networks measured end to end to fit the table's scale (0: none)",
+        default=CALIBRATION_NETWORKS,
+        help="networks measured end to end to fit the table's scale and per-layer term (0: none)",
     )
     parser.add_argument(
         "--recalibrate",
@@ -131,7 +132,8 @@ def build(argv: Sequence[str] | None, prog: str) -> int:
     print(
         f"{path}: {len(table.entries):,} layers on {target.describe()}; this space at "
         f"{resolution} px needs {built.needed:,}, measured now {built.measured:,}; "
-        f"scale {table.scale:.3f} (from {table.calibration.get('networks', 0)} networks)"
+        f"scale {table.scale:.3f}, {table.per_layer_ms:+.3f} ms per layer (fitted on "
+        f"{table.calibration.get('networks', 0)} networks)"
     )
     return 0
 
@@ -175,8 +177,9 @@ def check(argv: Sequence[str] | None, prog: str) -> int:
     print(
         f"{figures.networks} networks of {args.space} at {resolution} px on "
         f"{target.describe()}:\n"
-        f"  predicted (scale {table.scale:.3f}): mean |error| {figures.mape:.2%}, worst "
-        f"{figures.worst:.2%}, Kendall tau {figures.tau:.3f}\n"
+        f"  predicted (scale {table.scale:.3f}, {table.per_layer_ms:+.3f} ms a layer): "
+        f"mean |error| {figures.mape:.2%}, worst {figures.worst:.2%}, "
+        f"Kendall tau {figures.tau:.3f}\n"
         f"  sum of layers alone: mean |error| {figures.mape_sum:.2%}, worst "
         f"{figures.worst_sum:.2%}\n"
         f"  measured {frame['measured_ms'].min():.2f} to {frame['measured_ms'].max():.2f} ms "

@@ -7,14 +7,17 @@ device's measurements)::
     {"format": "efficientnas-latency-table", "version": 1,
      "target": {"backend": "torch", "device": "cpu", "threads": 1, "batch": 1},
      "machine": "...", "versions": {"torch": "2.13.0+cpu", ...}, "created": "2026-12-06...",
-     "scale": 0.98, "overhead_ms": 0.0, "calibration": {"networks": 10, "seed": 1000},
+     "scale": 1.04, "per_layer_ms": -0.12, "overhead_ms": 0.0,
+     "calibration": {"networks": 20, "seed": 1000},
      "entries": {"layer:ir_k3_s1_e6_se0.25_i24_o24_p56_silu_res":
                  {"ms": 1.234, "spread": 0.021, "repeats": 15}, ...}}
 
 ``ms`` is the median of the repeats, ``spread`` their interquartile range over the median.
-A network is predicted as ``scale`` x the sum of its layers' ``ms`` + ``overhead_ms``; the build
-fits ``scale`` on a few networks measured end to end (``calibration``); a table filled by hand
-may leave both out (1 and 0).
+A network is predicted as ``scale`` x the sum of its layers' ``ms`` + ``per_layer_ms`` x its
+number of layers + ``overhead_ms``; the build fits ``scale`` and ``per_layer_ms`` on networks
+measured end to end (``calibration``): ``per_layer_ms`` is what a layer measured alone spends
+that it does not inside a network (negative) or the reverse. A table filled by hand may leave
+them out (1, 0 and 0).
 """
 
 from __future__ import annotations
@@ -124,6 +127,7 @@ class LatencyTable:
             timespec="seconds"
         )
     )
+    per_layer_ms: float = 0.0  # added per layer of a network (see the module's docstring)
 
     def missing(self, keys: Iterable[LayerKey]) -> list[LayerKey]:
         """The keys the table has no entry for, in the order given, without repeats."""
@@ -150,10 +154,13 @@ class LatencyTable:
         num_classes: int = baselines.DEPLOYMENT_CLASSES,
     ) -> float:
         """Predicted milliseconds of one forward pass of ``arch``: ``scale`` x the sum of its
-        layers, plus the overhead."""
-        return self.scale * self.layers_sum(arch, resolution, in_channels, num_classes) + (
-            self.overhead_ms
-        )
+        layers, plus ``per_layer_ms`` per layer, plus the overhead."""
+        layers = self.layer_ms(network_layers(arch, resolution, in_channels, num_classes))
+        return self.combine(math.fsum(layers), len(layers))
+
+    def combine(self, layers_sum: float, layers: int) -> float:
+        """The prediction of a network whose ``layers`` layers sum to ``layers_sum`` ms."""
+        return self.scale * layers_sum + self.per_layer_ms * layers + self.overhead_ms
 
     def layers_sum(
         self,
@@ -192,6 +199,7 @@ class LatencyTable:
             "created": self.created,
             "scale": self.scale,
             "overhead_ms": self.overhead_ms,
+            "per_layer_ms": self.per_layer_ms,
             "calibration": dict(self.calibration),
             "entries": {
                 text: {"ms": entry.ms, "spread": entry.spread, "repeats": entry.repeats}
@@ -231,9 +239,13 @@ class LatencyTable:
                     raise InputError(f"{rule}: {text} has ms={entry.ms!r}, must be >= 0")
                 entries[key] = entry
             overhead = float(record.get("overhead_ms", 0.0))
+            per_layer = float(record.get("per_layer_ms", 0.0))
             scale = float(record.get("scale", 1.0))
-            if not (math.isfinite(scale) and scale > 0 and math.isfinite(overhead)):
-                raise InputError(f"{rule}: scale={scale!r} must be > 0, overhead_ms finite")
+            if not (math.isfinite(scale) and scale > 0):
+                raise InputError(f"{rule}: scale={scale!r} must be > 0")
+            for name, value in (("overhead_ms", overhead), ("per_layer_ms", per_layer)):
+                if not math.isfinite(value):
+                    raise InputError(f"{rule}: {name}={value!r} must be finite")
             calibration = dict(record.get("calibration") or {})
             versions = {str(k): str(v) for k, v in dict(record.get("versions") or {}).items()}
         except InputError:
@@ -249,6 +261,7 @@ class LatencyTable:
             str(record.get("machine", "")),
             versions,
             str(record.get("created", "")),
+            per_layer,
         )
 
     @classmethod

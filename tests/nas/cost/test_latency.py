@@ -13,14 +13,14 @@ import pytest
 import baselines
 from nas.cli.common import run
 from nas.cli.latency import PROG, main
-from nas.cost.latency_build import Measurement, build_table, check_table
+from nas.cost.latency_build import Measurement, build_table, check_table, fit_calibration
 from nas.cost.latency_layers import LayerKey, network_layers, space_layers
 from nas.cost.latency_measure import measure_layers, measure_networks
 from nas.cost.latency_table import Entry, LatencyTable, Target
 from nas.errors import ConfigError, InputError, MissingFile
 from search_spaces import ArchSpec, BlockSpec, MnasSpace, make_space
 
-QUICK = Measurement(warmup=1, repeats=3, calibration_networks=2)
+QUICK = Measurement(warmup=1, repeats=3, calibration_networks=2, fresh_process=False)
 
 
 def small_reference() -> ArchSpec:
@@ -116,19 +116,38 @@ def test_a_table_predicts_scale_times_its_layers_plus_the_overhead(tmp_path):
     entries = {
         key.text: Entry(0.5 + index, 0.01, 5) for index, key in enumerate(dict.fromkeys(keys))
     }
-    table = LatencyTable(Target(), entries, overhead_ms=0.25, scale=0.9)
+    table = LatencyTable(Target(), entries, overhead_ms=0.25, scale=0.9, per_layer_ms=-0.1)
     summed = sum(entries[key.text].ms for key in keys)
     assert table.layers_sum(arch, 32, 3, 10) == pytest.approx(summed)
-    assert table.predict(arch, 32, 3, 10) == pytest.approx(0.9 * summed + 0.25)
+    assert table.predict(arch, 32, 3, 10) == pytest.approx(0.9 * summed - 0.1 * len(keys) + 0.25)
     table.save(tmp_path / "t.json")
     again = LatencyTable.load(tmp_path / "t.json")
     assert again.entries == entries and again.scale == 0.9 and again.overhead_ms == 0.25
+    assert again.per_layer_ms == -0.1
     assert again.target == Target() and again.created == table.created
     assert again.missing(keys) == []
     del again.entries[keys[1].text]
     assert again.missing(keys + keys) == [keys[1]]
     with pytest.raises(InputError, match=f"no entry for {keys[1].text}"):
         again.predict(arch, 32, 3, 10)
+
+
+def test_the_calibration_fits_a_scale_and_a_per_layer_term():
+    """Networks whose layers each run 0.1 ms faster inside them than alone, and 5% slower
+    overall: the fit finds both; too few networks, or one layer count, fall back to the median
+    ratio."""
+    sums = [10.0, 20.0, 15.0, 40.0, 12.0, 30.0]
+    counts = [10, 14, 20, 18, 25, 12]
+    measured = [1.05 * s - 0.1 * n for s, n in zip(sums, counts, strict=True)]
+    scale, per_layer = fit_calibration(sums, counts, measured)
+    assert scale == pytest.approx(1.05) and per_layer == pytest.approx(-0.1)
+    ratios = [m / s for m, s in zip(measured, sums, strict=True)]
+    assert fit_calibration(sums[:3], counts[:3], measured[:3]) == (
+        pytest.approx(sorted(ratios[:3])[1]),
+        0.0,
+    )
+    middle = sorted(ratios)[2:4]
+    assert fit_calibration(sums, [10] * 6, measured) == (pytest.approx(sum(middle) / 2), 0.0)
 
 
 def test_a_table_says_when_it_was_measured_elsewhere():
