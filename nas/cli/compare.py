@@ -71,7 +71,8 @@ def build_parser(prog: str = PROG) -> Parser:
         default=",".join(DEFAULT_SAMPLERS),
         help=f"comma-separated, random among them (known: {', '.join(SAMPLERS)}); "
         "SAMPLER:halving (3 rungs, factor 3) or SAMPLER:halving:RxF spends the same training "
-        "images on successive halving",
+        "images on successive halving (SAMPLER:halving-continue: a promoted candidate keeps "
+        "training)",
     )
     add(
         "--budgets",

@@ -90,6 +90,13 @@ def _positive_copy(model: nn.Module) -> nn.Module:
     return positive
 
 
-def zero_cost_scores(model: nn.Module, images: torch.Tensor) -> dict[str, float]:
-    """Every zero-cost score of ``model`` (at its initialisation) on the batch ``images``."""
-    return {"naswot": naswot(model, images), "synflow": synflow(model, tuple(images.shape))}
+def zero_cost_scores(
+    model: nn.Module, images: torch.Tensor, scores: tuple[str, ...] = SCORES
+) -> dict[str, float]:
+    """The zero-cost ``scores`` of ``model`` (at its initialisation) on the batch ``images``."""
+    found = {}
+    if "naswot" in scores:
+        found["naswot"] = naswot(model, images)
+    if "synflow" in scores:
+        found["synflow"] = synflow(model, tuple(images.shape))
+    return found
