@@ -107,16 +107,16 @@ def test_the_lower_rungs_see_more_noise(tmp_path):
     assert gap2.std() < 0.02
 
 
-def test_halving_trains_each_rung_afresh_on_its_images(tmp_path, monkeypatch):
-    """Real training: rung r trains the candidate from scratch on its own schedule over its
-    share of the proxy's images; the images of every rung are counted."""
+def halving_run(tmp_path, monkeypatch, **changes) -> tuple[list[TrainConfig], object]:
+    """A real halving search on tiny data (2 rungs, factor 2, 2 epochs: 192 then 384 images),
+    and the training config of every ``train_arch`` call it made."""
     from nas.search import objective as objective_module
 
-    epochs = []
+    configs: list[TrainConfig] = []
     original = objective_module.train_arch
 
     def recording(arch, data, config, seed=0, **kwargs):
-        epochs.append(config.epochs)
+        configs.append(config)
         return original(arch, data, config, seed=seed, **kwargs)
 
     monkeypatch.setattr(objective_module, "train_arch", recording)
@@ -126,11 +126,18 @@ def test_halving_trains_each_rung_afresh_on_its_images(tmp_path, monkeypatch):
         rungs=2,
         reduction_factor=2,
         epochs=2.0,
-        trials=4,
         use_reference=False,
+        **changes,
     )
     run_search(config)
-    frame = results.load(config.folder)
+    return configs, results.load(config.folder)
+
+
+def test_halving_trains_each_rung_afresh_on_its_images(tmp_path, monkeypatch):
+    """Real training: rung r trains the candidate from scratch on its own schedule over its
+    share of the proxy's images; the images of every rung are counted."""
+    configs, frame = halving_run(tmp_path, monkeypatch, trials=4)
+    epochs = [c.epochs for c in configs]
     assert set(epochs) <= {1.0, 2.0}  # rung 0: half the images (one epoch of 192), rung 1: all
     per_rung = {0: 192, 1: 192 + 384}
     for row in frame.itertuples():
@@ -144,28 +151,7 @@ def test_a_promoted_candidate_can_keep_training(tmp_path, monkeypatch):
     """Real training, ``promotion="continue"``: one training per candidate with the last rung's
     schedule, scored at the lower rung's images; a pruned one stops there, a promoted one goes on,
     and each has cost the images it saw, not the sum of its rungs."""
-    from nas.search import objective as objective_module
-
-    configs = []
-    original = objective_module.train_arch
-
-    def recording(arch, data, config, seed=0, **kwargs):
-        configs.append(config)
-        return original(arch, data, config, seed=seed, **kwargs)
-
-    monkeypatch.setattr(objective_module, "train_arch", recording)
-    config = tiny_config(
-        tmp_path,
-        strategy="halving",
-        promotion="continue",
-        rungs=2,
-        reduction_factor=2,
-        epochs=2.0,
-        trials=6,
-        use_reference=False,
-    )
-    run_search(config)
-    frame = results.load(config.folder)
+    configs, frame = halving_run(tmp_path, monkeypatch, promotion="continue", trials=6)
     assert len(configs) == len(frame)  # one training per candidate, whatever rung it reached
     assert {(c.epochs, c.eval_images) for c in configs} == {(2.0, (192,))}
     seen = {0: 192, 1: 384}  # 192 images an epoch in batches of 64; rung 0 at 192 of 384
