@@ -40,9 +40,9 @@ class Measurement:
     warmup: int = 3
     repeats: int = 15
     calibration_networks: int = CALIBRATION_NETWORKS
-    # Measure the calibration networks in a fresh process: the one that has just built and
-    # timed thousands of layers ran the same networks 7-14% slower, and a table fitted there
-    # predicted every network as much too slow.
+    # Measure the calibration networks in a fresh process, as the check measures its own: a
+    # process that has just done heavy work (thousands of layers, or training) runs the same
+    # networks slower, and a table fitted there predicts every network too slow.
     fresh_process: bool = True
 
 
