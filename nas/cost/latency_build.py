@@ -5,7 +5,6 @@ against end-to-end measurement."""
 from __future__ import annotations
 
 import logging
-import math
 import multiprocessing
 import random
 import statistics
@@ -179,11 +178,10 @@ def calibrate(
             measured = pool.submit(measure_networks, *arguments).result()
     else:
         measured = measure_networks(*arguments)
-    sums, counts = [], []
-    for arch in archs:
-        layers = table.layer_ms(network_layers(arch, resolution, in_channels, num_classes))
-        sums.append(math.fsum(layers))
-        counts.append(len(layers))
+    sums, counts = zip(
+        *(table.layers_sum(arch, resolution, in_channels, num_classes) for arch in archs),
+        strict=True,
+    )
     table.scale, table.per_layer_ms = fit_calibration(sums, counts, [e.ms for e in measured])
     table.calibration = {"networks": len(archs), "seed": CALIBRATION_SEED}
 
@@ -250,13 +248,12 @@ def check_table(
     )
     rows = []
     for arch, entry in zip(archs, measured, strict=True):
-        layers = table.layer_ms(network_layers(arch, resolution, in_channels, num_classes))
-        summed = math.fsum(layers)
-        predicted = table.combine(summed, len(layers))
+        summed, layers = table.layers_sum(arch, resolution, in_channels, num_classes)
+        predicted = table.combine(summed, layers)
         rows.append(
             {
                 "arch": encode(arch),
-                "layers": len(layers),
+                "layers": layers,
                 "predicted_ms": predicted,
                 "layers_sum_ms": summed,
                 "measured_ms": entry.ms,

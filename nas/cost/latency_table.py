@@ -155,8 +155,7 @@ class LatencyTable:
     ) -> float:
         """Predicted milliseconds of one forward pass of ``arch``: ``scale`` x the sum of its
         layers, plus ``per_layer_ms`` per layer, plus the overhead."""
-        layers = self.layer_ms(network_layers(arch, resolution, in_channels, num_classes))
-        return self.combine(math.fsum(layers), len(layers))
+        return self.combine(*self.layers_sum(arch, resolution, in_channels, num_classes))
 
     def combine(self, layers_sum: float, layers: int) -> float:
         """The prediction of a network whose ``layers`` layers sum to ``layers_sum`` ms."""
@@ -168,9 +167,10 @@ class LatencyTable:
         resolution: int | None = None,
         in_channels: int = baselines.DEPLOYMENT_CHANNELS,
         num_classes: int = baselines.DEPLOYMENT_CLASSES,
-    ) -> float:
-        """The sum of ``arch``'s layers' milliseconds, uncalibrated."""
-        return math.fsum(self.layer_ms(network_layers(arch, resolution, in_channels, num_classes)))
+    ) -> tuple[float, int]:
+        """The sum of ``arch``'s layers' milliseconds, uncalibrated, and how many layers."""
+        layers = self.layer_ms(network_layers(arch, resolution, in_channels, num_classes))
+        return math.fsum(layers), len(layers)
 
     def mismatch(self, target: Target) -> str | None:
         """Why this table may not describe ``target`` on this machine (None if it does)."""

@@ -6,7 +6,6 @@ trial was skipped or failed as well as what a finished one scored.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
@@ -240,12 +239,7 @@ class Objective:
                 return value
             trial.report(value, images)
             if trial.should_prune():
-                trial.set_user_attr("accuracy", result.accuracy)
-                trial.set_user_attr("seconds", seconds)
-                trial.set_user_attr(
-                    FAIL_REASON, f"pruned at rung {rung} ({images:,} images): reward {value:.4f}"
-                )
-                raise optuna.TrialPruned()
+                _prune(trial, rung, images, value, result.accuracy, seconds)
         raise AssertionError("unreachable: the last rung returns")
 
     def _keep_training(self, trial: optuna.Trial, arch, cost: float, step_cost) -> float:
@@ -254,16 +248,14 @@ class Objective:
         stops it there or lets it go on. The images it has seen count."""
         rungs = self.rungs
         config = rungs.kept_training(self.train_config)
-        step_images = {  # the training step at which each lower rung is reached
-            math.ceil(images / config.batch_size): images for images in rungs.images_at[:-1]
-        }
         rewards: list[float] = []
         started = time.perf_counter()
 
         def report(accuracy: float, step: int, last: bool) -> None:
-            if last or step not in step_images:
+            if last:
                 return
-            rung, images = len(rewards), step_images[step]
+            # Its only other evaluations are the lower rungs' points, in order.
+            rung, images = len(rewards), rungs.images_at[len(rewards)]
             value = self._reward(accuracy, cost, step_cost)
             rewards.append(value)
             trial.set_user_attr(IMAGES_SEEN, step * config.batch_size)
@@ -271,12 +263,7 @@ class Objective:
             trial.set_user_attr(RUNG_REWARDS, rewards)
             trial.report(value, images)
             if trial.should_prune():
-                trial.set_user_attr("accuracy", accuracy)
-                trial.set_user_attr("seconds", time.perf_counter() - started)
-                trial.set_user_attr(
-                    FAIL_REASON, f"pruned at rung {rung} ({images:,} images): reward {value:.4f}"
-                )
-                raise optuna.TrialPruned()
+                _prune(trial, rung, images, value, accuracy, time.perf_counter() - started)
 
         result = train_arch(arch, self.data, config, seed=self.seed, report=report)
         value = self._score(result, cost, step_cost)[1]
@@ -303,3 +290,14 @@ class Objective:
         trial.set_user_attr("reward", value)
         trial.set_user_attr("seconds", result.seconds)
         trial.set_user_attr("images_per_s", result.images_per_s)
+
+
+def _prune(
+    trial: optuna.Trial, rung: int, images: int, value: float, accuracy: float, seconds: float
+) -> None:
+    """Stop a halving candidate at ``rung``, saying why."""
+    trial.set_user_attr("accuracy", accuracy)
+    trial.set_user_attr("seconds", seconds)
+    reason = f"pruned at rung {rung} ({images:,} images): reward {value:.4f}"
+    trial.set_user_attr(FAIL_REASON, reason)
+    raise optuna.TrialPruned()
