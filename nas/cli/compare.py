@@ -72,7 +72,8 @@ def build_parser(prog: str = PROG) -> Parser:
         help=f"comma-separated, random among them (known: {', '.join(SAMPLERS)}); "
         "SAMPLER:halving (3 rungs, factor 3) or SAMPLER:halving:RxF spends the same training "
         "images on successive halving (SAMPLER:halving-continue: a promoted candidate keeps "
-        "training)",
+        "training); +preK trains only the best K%% of the candidates proposed by their "
+        "NASWOT-predicted reward; +KxM retrains the best K networks M times (tpe+pre15+3x2)",
     )
     add(
         "--budgets",

@@ -22,6 +22,7 @@ from nas.reward import DEFAULT_TARGET_FLOPS, DEFAULT_V, DEFAULT_W
 from nas.search import PRUNERS, SAMPLERS, SearchConfig, StudyStatus, run_search, study_status
 from nas.search.checks import METRICS, OBJECTIVES, REWARDS
 from nas.search.config import DEFAULT_REFERENCE
+from nas.search.prescreen import WARMUP
 from nas.search.strategy import PROMOTIONS, STRATEGIES
 from nas.study.keys import finished_count, spent_images
 from nas.study.storage import HEARTBEAT_SECONDS, mask_url
@@ -211,6 +212,15 @@ def build_parser(prog: str = PROG) -> Parser:
         "its training (one schedule, the last rung's; the lower rungs scored mid-way)",
     )
     group.add_argument(
+        "--prescreen",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="train only this share (0-1, e.g. 0.15) of the candidates proposed: those whose "
+        "reward predicted from NASWOT (a zero-cost score, about a second a network) is best; the "
+        "trials or the budget count the candidates trained (default: train every candidate)",
+    )
+    group.add_argument(
         "--finalists",
         type=int,
         default=None,
@@ -383,7 +393,7 @@ def plan_text(config: SearchConfig) -> str:
             else ""
         )
         + f", sampler {config.sampler_name}, pruner {config.pruning}"
-        if config.budget_images is None
+        if config.budget_images is None and config.prescreen is None
         else budget_text(config),
     ]
     return "\n".join(lines)
@@ -392,8 +402,11 @@ def plan_text(config: SearchConfig) -> str:
 def budget_text(config: SearchConfig) -> str:
     """The budget in images, as a dry run says it (the images per candidate known)."""
     try:
+        config = config.budgeted() if config.budget_images is None else config  # pre-screened
         rungs = config.rungs_for()
     except NASError:
+        if config.budget_images is None:
+            return f"{config.trials} candidates trained, strategy {config.strategy}, pre-screened"
         return f"budget {config.budget_images:,} training images, strategy {config.strategy}"
     paid = (config.candidate_budget() or 0) // rungs.images_at[0]  # trials it can pay for
     if rungs.rungs == 1:
@@ -414,9 +427,15 @@ def budget_text(config: SearchConfig) -> str:
         if config.finalist_count
         else ""
     )
+    screen = (
+        f"; a candidate is trained only if its NASWOT-predicted reward is in the best "
+        f"{config.prescreen:.0%} of those proposed (once {WARMUP} are trained)"
+        if config.prescreen is not None
+        else ""
+    )
     return (
         f"budget {config.budget_images:,} training images, strategy {config.strategy}: {shape}"
-        f"{finalists}; sampler {config.sampler_name}, pruner {config.pruning}"
+        f"{screen}{finalists}; sampler {config.sampler_name}, pruner {config.pruning}"
     )
 
 

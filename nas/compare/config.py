@@ -35,9 +35,11 @@ class Arm:
     ``sampler`` (its trials), ``sampler:plain`` (the plain strategy on the trials' training
     images: a network proposed again reuses its result and costs none), ``sampler:halving``
     (3 rungs, factor 3) or ``sampler:halving:RxF`` (``halving-continue``: a promoted candidate
-    keeps training rather than restarting), each optionally followed by ``+KxM``: the
-    best K networks retrained M times and the winner the best mean (``tpe+3x2``,
-    ``tpe:halving:2x2+2x1``). Every arm but a bare sampler runs on the budget."""
+    keeps training rather than restarting), each optionally followed by ``+preK``: the
+    pre-screen training only the best K% of the candidates proposed by their NASWOT-predicted
+    reward, and by ``+KxM``: the best K networks retrained M times and the winner the best mean
+    (``tpe+3x2``, ``tpe:halving:2x2+2x1``, ``tpe+pre15+3x2``). Every arm but a bare sampler runs
+    on the budget."""
 
     sampler: str
     strategy: str = "plain"
@@ -46,23 +48,40 @@ class Arm:
     finalists: int = 0
     finalist_seeds: int = 2
     promotion: str = "restart"
+    prescreen: float | None = None  # the share of proposed candidates trained
 
     @property
     def budgeted(self) -> bool:
         """Whether the arm runs on a budget of training images (every arm but a bare sampler,
         which runs its trials: a network it proposes again then costs a trial, not nothing)."""
-        return self.strategy != "plain" or self.finalists > 0 or self.explicit
+        return (
+            self.strategy != "plain"
+            or self.finalists > 0
+            or self.explicit
+            or self.prescreen is not None
+        )
 
     explicit: bool = False  # written ``sampler:plain``: the plain strategy on the budget
 
     @classmethod
     def parse(cls, text: str) -> Arm:
-        searcher, plus, rerank = text.partition("+")
-        finalists = _shape(text, rerank, 1, "+KxM: K finalists >= 1, retrained M >= 1 times")
+        searcher, *terms = text.split("+")
+        extra: dict = {}
+        for term in terms:
+            kind = "prescreen" if term.startswith("pre") else "finalists"
+            if kind in extra:
+                raise ConfigError("samplers", text, "takes at most one +preK and one +KxM")
+            if kind == "prescreen":
+                share = term.removeprefix("pre")
+                if not (share.isdigit() and 1 <= int(share) <= 99):
+                    raise ConfigError("samplers", text, "+preK: K% of candidates trained, 1-99")
+                extra["prescreen"] = int(share) / 100
+            else:
+                rule = "+KxM: K finalists >= 1, retrained M >= 1 times"
+                extra["finalists"], extra["finalist_seeds"] = _shape(text, term, 1, rule)
         sampler, _, rest = searcher.partition(":")
         if sampler not in SAMPLERS:
             raise ConfigError("samplers", text, f"must name one of {', '.join(SAMPLERS)}")
-        extra = {} if not plus else {"finalists": finalists[0], "finalist_seeds": finalists[1]}
         if not rest:
             return cls(sampler, **extra)
         strategy, _, shape = rest.partition(":")
@@ -130,8 +149,9 @@ class CompareConfig:
             object.__setattr__(self, name, tuple(value))
         for sampler in self.samplers:
             arm = Arm.parse(sampler)
-            if (arm.strategy == "halving" or arm.finalists) and arm.sampler == "nsga2":
-                raise ConfigError("samplers", sampler, "halving ranks by one reward, not two")
+            ranked = arm.strategy == "halving" or arm.finalists or arm.prescreen is not None
+            if ranked and arm.sampler == "nsga2":
+                raise ConfigError("samplers", sampler, "ranks by one reward, not two")
             if arm.strategy == "halving" and any(n is RUN for n in self.noise_sds):
                 raise ConfigError(
                     "noise_sds", "run", f"{sampler}: halving needs noise levels (lower rungs)"

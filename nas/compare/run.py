@@ -133,6 +133,7 @@ class Task:
             rungs=arm.rungs,
             reduction_factor=arm.reduction_factor,
             promotion=arm.promotion,
+            prescreen=arm.prescreen,
             finalists=arm.finalists,
             finalist_seeds=arm.finalist_seeds,
             budget_images=self.trials * plain.candidate_images(),

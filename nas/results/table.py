@@ -53,6 +53,11 @@ RUNG_COLUMNS = [IMAGES_SEEN, RUNG]
 # blank: a candidate's own trial) and the number of the candidate's trial. Present in studies
 # that re-ranked finalists.
 FINALIST_COLUMNS = [REPEAT, RERANK_OF]
+# A pre-screened search's (nas.search.prescreen): each candidate's zero-cost score (NASWOT) and,
+# once the screen has started, the reward it predicted. Present only in studies that screened.
+ZERO_COST = "zero_cost"
+PREDICTED = "predicted_reward"
+SCREEN_COLUMNS = [ZERO_COST, PREDICTED]
 TRIAL_NUMBERS = ["retry_of", REUSED_FROM, RERANK_OF]  # columns that hold another trial's number
 BALANCED = "balanced_accuracy"  # absent from studies made before 2026-12-05
 NUMERIC = ["flops", "params", "accuracy", "balanced_accuracy", "reward", "seconds", "images_per_s"]
@@ -73,6 +78,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     latency = False
     table_columns = False
     reused = False
+    screened = False
     rungs = -1  # the most rungs any trial recorded a reward for; -1: no rung columns
     finalists = False
     for trial in study.get_trials(deepcopy=False):
@@ -92,16 +98,19 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         if TABLE_KEY in attrs:
             table_columns = True
             row.update({column: attrs.get(column) for column in TABLE_COLUMNS})
+        if ZERO_COST in attrs:
+            screened = True
+            row.update({column: attrs.get(column) for column in SCREEN_COLUMNS})
         if REUSED_FROM in attrs:
             reused = True
             row[REUSED_FROM] = attrs[REUSED_FROM]
         if RERANK_OF in attrs:
             finalists = True
             row.update({REPEAT: attrs.get(REPEAT), RERANK_OF: attrs[RERANK_OF]})
-        if RUNG in attrs:
+        if RUNG in attrs or IMAGES_SEEN in attrs:  # a screened candidate: no rung, no image
             rewards = attrs.get(RUNG_REWARDS) or []
             rungs = max(rungs, len(rewards))
-            row.update({IMAGES_SEEN: attrs.get(IMAGES_SEEN), RUNG: attrs[RUNG]})
+            row.update({IMAGES_SEEN: attrs.get(IMAGES_SEEN), RUNG: attrs.get(RUNG)})
             row.update({f"reward_rung{rung}": value for rung, value in enumerate(rewards)})
         row.update(trial.params)
         choices.update(trial.params)
@@ -113,6 +122,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
     steps += list(STEP_COLUMNS) if step_columns else []
     steps += TABLE_COLUMNS if table_columns else []
     steps += [REUSED_FROM] if reused else []
+    steps += SCREEN_COLUMNS if screened else []
     steps += RUNG_COLUMNS + [f"reward_rung{rung}" for rung in range(rungs)] if rungs >= 0 else []
     steps += FINALIST_COLUMNS if finalists else []
     columns = COLUMNS + steps + sorted(choices, key=_choice_order) + [REASON]
@@ -152,6 +162,7 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
             *STEP_COLUMNS,
             LATENCY,
             TRUE_ACCURACY,
+            *SCREEN_COLUMNS,
             *TRIAL_NUMBERS,
             *RUNG_COLUMNS,
             *rung_rewards,

@@ -216,6 +216,7 @@ def check_strategy(config: Any) -> None:
             "goes with {strategy} halving: a plain search has no rungs",
         )
     check_finalists(config)
+    check_prescreen(config)
     try:
         images = config.candidate_images()
     except ConfigError:
@@ -240,6 +241,30 @@ def check_halving(config: Any) -> None:
             "strategy",
             "halving",
             "with {objective} table needs {noise_sd}: the table has no runs for the lower rungs",
+        )
+
+
+def check_prescreen(config: Any) -> None:
+    """The pre-screen's share, and what it cannot judge: two objectives, the v2 reward."""
+    value = config.prescreen
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ConfigError(
+            "prescreen", value, "must be the share of candidates trained, between 0 and 1"
+        )
+    if config.two_objectives:
+        raise ConfigError(
+            "prescreen",
+            value,
+            f"predicts one reward; {{sampler}} {config.sampler_name!r} searches two objectives",
+        )
+    if config.reward_kind == "v2":
+        raise ConfigError(
+            "prescreen",
+            value,
+            "predicts the FLOPs or latency reward, not {reward_kind} v2's (it needs each "
+            "candidate's measured step time)",
         )
 
 

@@ -10,6 +10,7 @@ as names, which are resolved here, once. ``record`` writes a study's config.json
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from nas.search.checks import (
 )
 from nas.search.identity import study_identity
 from nas.search.objective import Deployment
+from nas.search.prescreen import PreScreen
 from nas.search.strategy import Rungs
 from nas.study.storage import HEARTBEAT_SECONDS, mask_url
 from nas.train import TrainConfig
@@ -105,6 +107,10 @@ class SearchConfig:
     rungs: int = 3  # halving: rungs per candidate
     reduction_factor: int = 3  # halving: 1 in this many goes on at each rung
     promotion: str = "restart"  # halving: a promoted candidate restarts, or "continue"s training
+    # The pre-screen (nas.search.prescreen): train only this share of the candidates proposed,
+    # those whose NASWOT-predicted reward is best; None: train every candidate. The trials (or
+    # the budget in images) then count the candidates trained.
+    prescreen: float | None = None
     # The best this many networks are trained again, finalist_seeds times each with other
     # training seeds, within ``trials``, and the winner is the best mean of them (0: the best
     # single trial wins; None: the default, ``finalist_count``).
@@ -277,6 +283,11 @@ class SearchConfig:
         return Rungs(images, rungs, self.reduction_factor, self.promotion)
 
     @property
+    def screening(self) -> PreScreen | None:
+        """The pre-screen in effect, if any."""
+        return None if self.prescreen is None else PreScreen(self.prescreen)
+
+    @property
     def finalist_count(self) -> int:
         """The finalists in effect: ``finalists``, else (None) the default, which measured
         best on NAS-Bench-Macro's table at the cpu proxy's noise (docs/samplers.md): the best
@@ -317,10 +328,16 @@ class SearchConfig:
         if budget is None:
             return self.trials
         candidates = self.rungs_for(train_images).candidates(max(0, budget))
+        if self.prescreen is not None:  # room for the candidates screened out, which cost nothing
+            candidates = math.ceil(candidates / self.prescreen)
         return candidates + self.finalist_trials
 
     def budgeted(self, train_images: int | None = None) -> SearchConfig:
-        """This config with ``trials`` the budget's (itself without a budget in images)."""
+        """This config with ``trials`` the budget's (itself without a budget in images). A
+        pre-screened search without one gets the images of ``trials`` trained candidates."""
+        if self.budget_images is None and self.prescreen is not None:
+            images = self.trials * self.candidate_images(train_images)
+            return dataclasses.replace(self, budget_images=images).budgeted(train_images)
         if self.budget_images is None:
             return self
         from nas.search.checks import check_budget

@@ -71,6 +71,8 @@ def _strategy_identity(config: SearchConfig) -> dict[str, Any]:
         }
         if config.promotion != "restart":  # studies made before it restarted every rung
             shape["promotion"] = config.promotion
+    if config.prescreen is not None:  # which candidates are trained
+        shape["prescreen"] = config.prescreen
     # Not the finalists: they retrain at the end and may change when a study is resumed.
     return shape  # the budget, like ``trials``, may grow when a study is resumed
 

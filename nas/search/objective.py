@@ -10,22 +10,25 @@ import time
 from dataclasses import dataclass
 
 import optuna
+import torch
 from optuna.trial import TrialState
 
 import baselines
 from nas import cost
 from nas.cost.latency_table import LatencyTable
-from nas.data import ProxyData
+from nas.cost.zero_cost import naswot
+from nas.data import ProxyData, train_batches
 from nas.errors import InputError
 from nas.results.table import LATENCY, REPEAT, REUSED_FROM, STEP_COLUMNS
 from nas.reward import LatencyReward, RewardConfig, TrainingAwareReward
+from nas.search.prescreen import PreScreen, earlier_score
 from nas.search.step_cost import StepCoster
 from nas.search.strategy import IMAGES_SEEN, RUNG, RUNG_REWARDS, Rungs
 from nas.study.faults import is_connection_error
 from nas.study.heartbeat import Heartbeat
 from nas.study.keys import FAIL_REASON, WORKER, worker_id
 from nas.study.loop import stop_requested
-from nas.train import TrainConfig, TrainingFailed, train_arch
+from nas.train import TrainConfig, TrainingFailed, build_for, train_arch
 from search_spaces import MnasSpace, encode
 
 
@@ -70,6 +73,7 @@ REUSED_ATTRS = (
 
 
 REPEAT_SEED = 1000  # a finalist's retraining k trains with the study's seed + 1000 k
+SCREEN_BATCH = 128  # training images the pre-screen's zero-cost score sees
 
 
 def trained_before(
@@ -95,6 +99,8 @@ class Objective:
 
     With ``training_aware`` (and its ``step_coster``) the reward is EfficientNetV2's
     ACC x S ** w x P ** v instead of the FLOPs reward; the step time is measured before training.
+    With ``prescreen`` a candidate whose zero-cost score predicts a poor reward is not trained
+    (``nas.search.prescreen``).
     """
 
     def __init__(
@@ -112,6 +118,7 @@ class Objective:
         metric: str = "accuracy",
         rungs: Rungs | None = None,
         latency: LatencyTable | None = None,
+        prescreen: PreScreen | None = None,
     ) -> None:
         if (training_aware is None) != (step_coster is None):
             raise InputError("training_aware and step_coster go together")
@@ -130,6 +137,8 @@ class Objective:
         # Predicts each candidate's latency (trials.csv's latency_ms); the reward weighs it
         # instead of the FLOPs when it is a LatencyReward.
         self.latency = latency
+        self.prescreen = prescreen
+        self._screen_images: torch.Tensor | None = None  # the batch the zero-cost score sees
 
     def __call__(self, trial: optuna.Trial) -> float | tuple[float, float]:
         trial.set_user_attr(WORKER, worker_id())
@@ -176,6 +185,8 @@ class Objective:
             trial.set_user_attr(REUSED_FROM, earlier.number)
             trial.set_user_attr("seconds", 0.0)
             return tuple(earlier.values) if self.two_objectives else earlier.values[0]
+        if self.prescreen is not None and not repeat:
+            self._screen(trial, arch)
         trial.set_user_attr("device", str(self.data.device))
         step_cost = None
         if self.step_coster is not None:
@@ -273,6 +284,28 @@ class Objective:
         trial.set_user_attr(RUNG, rungs.rungs - 1)
         trial.set_user_attr(RUNG_REWARDS, rewards)
         return value
+
+    def _screen(self, trial: optuna.Trial, arch) -> None:
+        """Prune ``trial`` untrained if the pre-screen judges its network not worth training."""
+        score = earlier_score(trial, encode(arch))
+        if score is None:
+            if self._screen_images is None:
+                generator = torch.Generator().manual_seed(0)
+                self._screen_images = next(iter(train_batches(self.data, SCREEN_BATCH, generator)))[
+                    0
+                ]
+            model = build_for(arch, self.data, self.train_config, self.seed)
+            score = naswot(model.to(self.data.device), self._screen_images)
+        reason = self.prescreen.judge(trial, score, self._predicted_reward, self.metric)
+        if reason is not None:
+            trial.set_user_attr(IMAGES_SEEN, 0)
+            trial.set_user_attr(FAIL_REASON, reason)
+            raise optuna.TrialPruned(reason)
+
+    def _predicted_reward(self, value: float, attrs) -> float:
+        """The reward of a trial (its ``attrs``) whose metric is predicted to be ``value``."""
+        latency = isinstance(self.reward, LatencyReward)
+        return self.reward(value, attrs[LATENCY] if latency else attrs["flops"])
 
     def _score(self, result, cost: float, step_cost) -> tuple[float, float]:
         """(the metric the reward takes, the reward) of one training."""

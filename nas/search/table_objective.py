@@ -3,7 +3,9 @@
 ``--objective table``: everything else is the real search (samplers, storage, the loop,
 trials.csv, the report), so a sampler or a budget can be tried over many seeds in seconds. The
 accuracy a trial sees is one of the table's runs (by the study's seed) or the mean plus Gaussian
-noise of ``noise_sd`` (``Truth.observed``); the trial also records the true mean accuracy.
+noise of ``noise_sd`` (``Truth.observed``); the trial also records the true mean accuracy. A
+pre-screen reads each network's NASWOT score from the scores shipped with the table
+(``nas.truth.load_naswot``) instead of computing it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from nas.results.table import REUSED_FROM
 from nas.reward import RewardConfig
 from nas.search.config import SearchConfig
 from nas.search.objective import REUSED_ATTRS, Deployment, trained_before
+from nas.search.prescreen import PreScreen
 from nas.search.strategy import IMAGES_SEEN, RUNG, RUNG_REWARDS, Rungs
 from nas.study.keys import FAIL_REASON, REPEAT, WORKER, worker_id
-from nas.truth import TruthTable, load_table
+from nas.truth import TruthTable, load_naswot, load_table
 from search_spaces import NbMacroSpace, encode, nb_macro
 
 REPEAT_DRAW = 100  # a finalist's retraining k draws noise 100 + k (the rungs draw 1, 2, ...)
@@ -40,6 +43,7 @@ class TableObjective:
         two_objectives: bool = False,
         rungs: Rungs | None = None,
         noise_exponent: float = 0.5,
+        prescreen: PreScreen | None = None,
     ) -> None:
         self.space = space
         self.table = table
@@ -51,6 +55,8 @@ class TableObjective:
         self.noise_exponent = noise_exponent
         self.rungs = rungs or Rungs(1)  # the images are nominal: a table trains nothing
         self._priced: dict[str, tuple[int, int]] = {}
+        self.prescreen = prescreen
+        self.naswot = load_naswot() if prescreen is not None else {}
 
     def price(self, key: str) -> tuple[int, int]:
         """(FLOPs, params) of the network ``key`` at the deployment shape, computed once."""
@@ -87,6 +93,13 @@ class TableObjective:
             trial.set_user_attr(REUSED_FROM, earlier.number)
             trial.set_user_attr("seconds", time.perf_counter() - start)
             return tuple(earlier.values) if self.two_objectives else earlier.values[0]
+        if self.prescreen is not None and not repeat:
+            reason = self.prescreen.judge(trial, self.naswot[key], self._predicted_reward)
+            if reason is not None:
+                for name, value in ((IMAGES_SEEN, 0), (FAIL_REASON, reason)):
+                    trial.set_user_attr(name, value)
+                trial.set_user_attr("seconds", time.perf_counter() - start)
+                raise optuna.TrialPruned(reason)
         if repeat:
             # Another training seed at the last rung: another table run, or another draw.
             seed, draw = self.seed + repeat, REPEAT_DRAW + repeat
@@ -126,6 +139,9 @@ class TableObjective:
             return accuracy, float(flops)
         return value
 
+    def _predicted_reward(self, accuracy: float, attrs) -> float:
+        return self.reward(accuracy, attrs["flops"])
+
     def rung_noise(self, rung: int) -> float | None:
         """The noise a trial sees at ``rung``: ``noise_sd`` at the last; a lower rung's training
         sees 1/k of the images and ``noise_sd * k ** noise_exponent`` noise (0.5: as an average
@@ -148,4 +164,5 @@ def table_objective(config: SearchConfig) -> TableObjective:
         two_objectives=config.two_objectives,
         rungs=config.rungs_for(),
         noise_exponent=config.noise_exponent,
+        prescreen=config.screening,
     )

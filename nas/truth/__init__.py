@@ -15,5 +15,15 @@ from nas.truth.table import (
     load_table,
     true_reward,
 )
+from nas.truth.zero_cost import NASWOT_FILE, load_naswot
 
-__all__ = ["TABLE_FILE", "Truth", "TruthTable", "check_noise_sd", "load_table", "true_reward"]
+__all__ = [
+    "NASWOT_FILE",
+    "TABLE_FILE",
+    "Truth",
+    "TruthTable",
+    "check_noise_sd",
+    "load_naswot",
+    "load_table",
+    "true_reward",
+]

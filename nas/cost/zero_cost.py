@@ -31,7 +31,7 @@ def naswot(model: nn.Module, images: torch.Tensor) -> float:
     log |K|, K[i, j] = the number of activation units on which images i and j agree (both on
     or both off), over every activation layer of the network."""
     batch = images.shape[0]
-    kernel = torch.zeros(batch, batch, dtype=torch.float64)
+    kernel = torch.zeros(batch, batch, dtype=torch.float64)  # on the CPU, whatever the device
     activations = tuple(ACTIVATION_LAYERS.values())
 
     def record(_module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> None:
@@ -39,7 +39,7 @@ def naswot(model: nn.Module, images: torch.Tensor) -> float:
         codes = (inputs[0].detach().reshape(batch, -1) > 0).to(torch.float32)
         # Agreements = both on + both off = units - on_i - on_j + 2 (both on): one product,
         # exact in float32 (counts far below 2 ** 24).
-        both_on = (codes @ codes.T).to(torch.float64)
+        both_on = (codes @ codes.T).to("cpu", torch.float64)
         on = both_on.diagonal()
         kernel.add_(codes.shape[1] - on[:, None] - on[None, :] + 2 * both_on)
 

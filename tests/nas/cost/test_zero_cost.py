@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from nas.fidelity.zero_cost import naswot, synflow, zero_cost_scores
+from nas.cost.zero_cost import naswot, synflow, zero_cost_scores
 from search_spaces import build_model, nb_macro
 
 
