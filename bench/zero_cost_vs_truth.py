@@ -4,7 +4,7 @@
         [--batch 128] [--runs bench/zero_cost_vs_truth.csv] [--json FILE] [--from-log]
 
 Draws ``--networks`` networks of the 6,561 uniformly (seeded), builds each at its seeded
-initialisation and scores it with NASWOT and SynFlow (``nas.fidelity.zero_cost``) on one batch
+initialisation and scores it with NASWOT and SynFlow (``nas.cost.zero_cost``) on one batch
 of CIFAR-10 training images; beside them the free scores every search already has, the FLOPs
 and the parameters, and the sum of NASWOT's and the FLOPs' ranks. Each is ranked against the
 table's mean accuracy (Kendall tau and Spearman rho with 90% bootstrap intervals) over all the
@@ -31,7 +31,7 @@ from tqdm import tqdm
 from nas.data import DataConfig, load_data, train_batches
 from nas.fidelity.stats import bootstrap
 from nas.fidelity.truth import TOP_QUARTILE
-from nas.fidelity.zero_cost import SCORES, zero_cost_scores
+from nas.cost.zero_cost import SCORES, zero_cost_scores
 from nas.truth import load_table
 from search_spaces import build_model, nb_macro
 
