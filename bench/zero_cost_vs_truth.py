@@ -28,10 +28,10 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from nas.cost.zero_cost import SCORES, zero_cost_scores
 from nas.data import DataConfig, load_data, train_batches
 from nas.fidelity.stats import bootstrap
 from nas.fidelity.truth import TOP_QUARTILE
-from nas.cost.zero_cost import SCORES, zero_cost_scores
 from nas.truth import load_table
 from search_spaces import build_model, nb_macro
 
