@@ -214,11 +214,9 @@ def build_parser(prog: str = PROG) -> Parser:
     group.add_argument(
         "--prescreen",
         type=float,
-        default=None,
         metavar="SHARE",
-        help="train only this share (0-1, e.g. 0.15) of the candidates proposed: those whose "
-        "reward predicted from NASWOT (a zero-cost score, about a second a network) is best; the "
-        "trials or the budget count the candidates trained (default: train every candidate)",
+        help="train only this share (e.g. 0.15) of the candidates proposed, by the reward their "
+        "NASWOT score predicts; --trials or the budget count those trained (default: all)",
     )
     group.add_argument(
         "--finalists",
