@@ -38,7 +38,6 @@ from nas.search.checks import (
 )
 from nas.search.identity import study_identity
 from nas.search.objective import Deployment
-from nas.search.prescreen import PreScreen
 from nas.search.strategy import Rungs
 from nas.study.storage import HEARTBEAT_SECONDS, mask_url
 from nas.train import TrainConfig
@@ -107,10 +106,7 @@ class SearchConfig:
     rungs: int = 3  # halving: rungs per candidate
     reduction_factor: int = 3  # halving: 1 in this many goes on at each rung
     promotion: str = "restart"  # halving: a promoted candidate restarts, or "continue"s training
-    # The pre-screen (nas.search.prescreen): train only this share of the candidates proposed,
-    # those whose NASWOT-predicted reward is best; None: train every candidate. The trials (or
-    # the budget in images) then count the candidates trained.
-    prescreen: float | None = None
+    prescreen: float | None = None  # train this share of proposals only (nas.search.prescreen)
     # The best this many networks are trained again, finalist_seeds times each with other
     # training seeds, within ``trials``, and the winner is the best mean of them (0: the best
     # single trial wins; None: the default, ``finalist_count``).
@@ -283,11 +279,6 @@ class SearchConfig:
         return Rungs(images, rungs, self.reduction_factor, self.promotion)
 
     @property
-    def screening(self) -> PreScreen | None:
-        """The pre-screen in effect, if any."""
-        return None if self.prescreen is None else PreScreen(self.prescreen)
-
-    @property
     def finalist_count(self) -> int:
         """The finalists in effect: ``finalists``, else (None) the default, which measured
         best on NAS-Bench-Macro's table at the cpu proxy's noise (docs/samplers.md): the best
@@ -333,8 +324,7 @@ class SearchConfig:
         return candidates + self.finalist_trials
 
     def budgeted(self, train_images: int | None = None) -> SearchConfig:
-        """This config with ``trials`` the budget's (itself without a budget in images). A
-        pre-screened search without one gets the images of ``trials`` trained candidates."""
+        """This config with ``trials`` the budget's (pre-screened, ``trials`` trainings' images)."""
         if self.budget_images is None and self.prescreen is not None:
             images = self.trials * self.candidate_images(train_images)
             return dataclasses.replace(self, budget_images=images).budgeted(train_images)

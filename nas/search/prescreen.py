@@ -98,6 +98,11 @@ class PreScreen:
         )
 
 
+def screen_for(share: float | None) -> PreScreen | None:
+    """The pre-screen training ``share`` of the candidates proposed (None: no screen)."""
+    return None if share is None else PreScreen(share)
+
+
 def fit_line(scores: list[float], values: list[float]) -> tuple[float, float] | None:
     """Least-squares (slope, intercept) of ``values`` on ``scores``; None when the scores do
     not vary (no line through them predicts anything)."""

@@ -32,6 +32,7 @@ from nas.search.outputs import (
     prepare_study,
     write_data_record,
 )
+from nas.search.prescreen import screen_for
 from nas.search.step_cost import StepCoster
 from nas.search.table_objective import TableObjective, table_objective
 from nas.study.keys import (
@@ -255,7 +256,7 @@ def run_search(
                 metric=config.metric,
                 rungs=config.rungs_for(train_images),
                 latency=latency,
-                prescreen=config.screening,
+                prescreen=screen_for(config.prescreen),
             )
         candidates = config.candidate_trials
         done = min(finished_count(study), candidates)

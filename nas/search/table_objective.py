@@ -20,7 +20,7 @@ from nas.results.table import REUSED_FROM
 from nas.reward import RewardConfig
 from nas.search.config import SearchConfig
 from nas.search.objective import REUSED_ATTRS, Deployment, trained_before
-from nas.search.prescreen import PreScreen
+from nas.search.prescreen import PreScreen, screen_for
 from nas.search.strategy import IMAGES_SEEN, RUNG, RUNG_REWARDS, Rungs
 from nas.study.keys import FAIL_REASON, REPEAT, WORKER, worker_id
 from nas.truth import TruthTable, load_naswot, load_table
@@ -164,5 +164,5 @@ def table_objective(config: SearchConfig) -> TableObjective:
         two_objectives=config.two_objectives,
         rungs=config.rungs_for(),
         noise_exponent=config.noise_exponent,
-        prescreen=config.screening,
+        prescreen=screen_for(config.prescreen),
     )

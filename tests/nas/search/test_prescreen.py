@@ -19,8 +19,8 @@ from nas.compare.run import Task
 from nas.errors import ConfigError
 from nas.results.table import PREDICTED, ZERO_COST
 from nas.reward import RewardConfig
-from nas.search import config as config_module
 from nas.search import objective as objective_module
+from nas.search import run as run_module
 from nas.search import run_search
 from nas.search.prescreen import SCREENED, PreScreen, correlation_z, fit_line
 from nas.study.keys import spent_images
@@ -176,7 +176,7 @@ def test_a_training_search_scores_each_candidate_and_trains_only_those_kept(tmp_
     the warmup is trained, a screened candidate is never trained."""
     # Synthetic images: no score predicts anything, so the screen acts whatever the evidence.
     screen = PreScreen(0.05, warmup=3, evidence_z=None)
-    monkeypatch.setattr(config_module, "PreScreen", lambda keep: screen)
+    monkeypatch.setattr(run_module, "screen_for", lambda share: screen)
     trained_archs: list[str] = []
     original = objective_module.train_arch
 
