@@ -8,6 +8,7 @@ import optuna
 from optuna.trial import TrialState
 from tqdm.auto import tqdm
 
+from nas.search.prescreen import SCREENED
 from nas.study.keys import FAIL_REASON, LABEL, REFERENCE, counts_as_finished
 
 
@@ -58,7 +59,8 @@ class TrialProgress:
         )
         if self.best is not None:
             self.bar.set_postfix_str(f"best reward {self.best:.4f}", refresh=False)
-        self.bar.update(1)
+        if not str(attrs.get(FAIL_REASON, "")).startswith(SCREENED):  # the bar counts trainings
+            self.bar.update(1)
 
     def advance_to(self, done: int) -> None:
         self.bar.n = done

@@ -426,8 +426,8 @@ def budget_text(config: SearchConfig) -> str:
         else ""
     )
     screen = (
-        f"; a candidate is trained only if its NASWOT-predicted reward is in the best "
-        f"{config.prescreen:.0%} of those proposed (once {WARMUP} are trained)"
+        f"; trained only if its NASWOT-predicted reward is in the best {config.prescreen:.0%} "
+        f"proposed (from {WARMUP} trained on, while their scores correlate with their metric)"
         if config.prescreen is not None
         else ""
     )

@@ -151,7 +151,9 @@ class CompareConfig:
             arm = Arm.parse(sampler)
             ranked = arm.strategy == "halving" or arm.finalists or arm.prescreen is not None
             if ranked and arm.sampler == "nsga2":
-                raise ConfigError("samplers", sampler, "ranks by one reward, not two")
+                raise ConfigError(
+                    "samplers", sampler, "halving, +preK and +KxM rank by one reward, not two"
+                )
             if arm.strategy == "halving" and any(n is RUN for n in self.noise_sds):
                 raise ConfigError(
                     "noise_sds", "run", f"{sampler}: halving needs noise levels (lower rungs)"

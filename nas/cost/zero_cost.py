@@ -38,7 +38,8 @@ def naswot(model: nn.Module, images: torch.Tensor) -> float:
         # Before the (in-place) activation: a unit is on where its input is positive.
         codes = (inputs[0].detach().reshape(batch, -1) > 0).to(torch.float32)
         # Agreements = both on + both off = units - on_i - on_j + 2 (both on): one product,
-        # exact in float32 (counts far below 2 ** 24).
+        # exact in float32 (counts far below 2 ** 24) while matmuls keep full float32 precision
+        # (no TF32: nothing in the project turns it on).
         both_on = (codes @ codes.T).to("cpu", torch.float64)
         on = both_on.diagonal()
         kernel.add_(codes.shape[1] - on[:, None] - on[None, :] + 2 * both_on)

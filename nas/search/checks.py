@@ -259,6 +259,13 @@ def check_prescreen(config: Any) -> None:
             value,
             f"predicts one reward; {{sampler}} {config.sampler_name!r} searches two objectives",
         )
+    if config.strategy == "halving" and config.budget_images is None:
+        raise ConfigError(
+            "prescreen",
+            value,
+            "with {strategy} halving needs {budget_images}: its trials count candidates, most "
+            "stopped early, not the trainings a screened search counts",
+        )
     if config.reward_kind == "v2":
         raise ConfigError(
             "prescreen",

@@ -287,6 +287,7 @@ class Objective:
 
     def _screen(self, trial: optuna.Trial, arch) -> None:
         """Prune ``trial`` untrained if the pre-screen judges its network not worth training."""
+        started = time.perf_counter()
         score = earlier_score(trial, encode(arch))
         if score is None:
             if self._screen_images is None:
@@ -299,6 +300,7 @@ class Objective:
         reason = self.prescreen.judge(trial, score, self._predicted_reward, self.metric)
         if reason is not None:
             trial.set_user_attr(IMAGES_SEEN, 0)
+            trial.set_user_attr("seconds", time.perf_counter() - started)
             trial.set_user_attr(FAIL_REASON, reason)
             raise optuna.TrialPruned(reason)
 

@@ -30,7 +30,7 @@ import optuna
 from optuna.trial import TrialState
 
 from nas.results.table import PREDICTED, REUSED_FROM, ZERO_COST
-from nas.study.keys import REPEAT
+from nas.study.keys import FAIL_REASON, REPEAT
 
 WARMUP = 8  # candidates trained before the screen starts
 # The screen acts only while the trained candidates show that their score predicts their metric:
@@ -68,13 +68,14 @@ class PreScreen:
             if t.number != trial.number
             and ZERO_COST in t.user_attrs
             and not t.user_attrs.get(REPEAT)
-        ]
+            and not (t.state == TrialState.FAIL and FAIL_REASON not in t.user_attrs)
+        ]  # a trial whose worker died is retried: its retry stands for it
         trained = [
             t
             for t in others
             if t.state == TrialState.COMPLETE
             and not t.user_attrs.get(REUSED_FROM)
-            and t.user_attrs.get(metric) is not None
+            and _finite(t.user_attrs.get(metric))
         ]
         scores = [t.user_attrs[ZERO_COST] for t in trained]
         values = [t.user_attrs[metric] for t in trained]
@@ -86,6 +87,8 @@ class PreScreen:
         slope, intercept = line
         predicted = reward_of(slope * score + intercept, trial.user_attrs)
         trial.set_user_attr(PREDICTED, predicted)
+        # Every proposal judged so far (a network proposed again counts again, as the sampler
+        # drew it again; a network reused from an earlier training was not judged).
         past = [
             reward_of(slope * t.user_attrs[ZERO_COST] + intercept, t.user_attrs) for t in others
         ]
@@ -96,6 +99,10 @@ class PreScreen:
             f"{SCREENED}: predicted reward {predicted:.4f} below {threshold:.4f}, the best "
             f"{self.keep:.0%} of {len(past)} proposed"
         )
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def screen_for(share: float | None) -> PreScreen | None:

@@ -206,6 +206,7 @@ def test_a_training_search_scores_each_candidate_and_trains_only_those_kept(tmp_
         ({"prescreen": True}, "between 0 and 1"),
         ({"prescreen": 0.2, "sampler": "nsga2"}, "two objectives"),
         ({"prescreen": 0.2, "reward_kind": "v2"}, "v2"),
+        ({"prescreen": 0.2, "strategy": "halving"}, "halving needs budget_images"),
     ],
 )
 def test_bad_prescreen_settings_are_refused(tmp_path, changes, message):
@@ -223,7 +224,7 @@ def test_a_bad_prescreen_flag_is_one_line_and_writes_nothing(tmp_path, capsys):
 
 def test_the_dry_run_says_what_is_screened(tmp_path):
     text = plan_text(helpers.table_config(tmp_path, trials=30, noise_sd=0.013, prescreen=0.15))
-    assert "best 15% of those proposed" in text and "600,000 training images" in text
+    assert "best 15% proposed" in text and "600,000 training images" in text
 
 
 def test_a_compare_arm_can_prescreen():
@@ -236,3 +237,20 @@ def test_a_compare_arm_can_prescreen():
             Arm.parse(bad)
     with pytest.raises(ConfigError, match="one reward"):
         CompareConfig(samplers=("nsga2+pre15", "random"), noise_sds=(0.013,))
+
+
+def test_the_progress_bar_counts_trainings_not_screened_proposals(capsys):
+    from nas.cli.progress import TrialProgress
+
+    study = optuna.create_study(direction="maximize")
+    screened = optuna.trial.create_trial(
+        state=optuna.trial.TrialState.PRUNED,
+        user_attrs={"fail_reason": f"{SCREENED}: predicted reward 0.9 below 0.91"},
+    )
+    trained = optuna.trial.create_trial(value=0.9, user_attrs={"reward": 0.9, "accuracy": 0.9})
+    progress = TrialProgress(10, 0, enabled=False)
+    progress(study, screened)
+    assert progress.bar.n == 0
+    progress(study, trained)
+    assert progress.bar.n == 1
+    assert "screened out" in capsys.readouterr().err  # still said, line by line
