@@ -248,7 +248,7 @@ def test_the_progress_bar_counts_trainings_not_screened_proposals(capsys):
         user_attrs={"fail_reason": f"{SCREENED}: predicted reward 0.9 below 0.91"},
     )
     trained = optuna.trial.create_trial(value=0.9, user_attrs={"reward": 0.9, "accuracy": 0.9})
-    progress = TrialProgress(10, 0, enabled=False)
+    progress = TrialProgress(10, 0)
     progress(study, screened)
     assert progress.bar.n == 0
     progress(study, trained)
