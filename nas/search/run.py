@@ -279,10 +279,15 @@ def run_search(
             listener.close()
             fail_unclaimed(study, began)
             outputs.write(study)
+            done = (  # a budgeted search's trials are a cap, not a total
+                f"{spent_images(study.get_trials(deepcopy=False)):,} of {config.budget_images:,} "
+                "training images seen"
+                if config.budget_images is not None
+                else f"{finished_count(study)} of {config.trials} trials finished"
+            )
             log.warning(
-                f"\n{label}interrupted: {finished_count(study)} of {config.trials} trials "
-                "finished; the running trial will be retried: run the same command again "
-                "to resume"
+                f"\n{label}interrupted: {done}; the running trial will be retried: run the same "
+                "command again to resume"
             )
             raise Interrupted from None
         listener.close()

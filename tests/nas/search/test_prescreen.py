@@ -254,3 +254,28 @@ def test_the_progress_bar_counts_trainings_not_screened_proposals(capsys):
     progress(study, trained)
     assert progress.bar.n == 1
     assert "screened out" in capsys.readouterr().err  # still said, line by line
+
+
+def test_an_interrupted_budgeted_search_says_the_images_seen_not_its_cap(
+    tmp_path, monkeypatch, caplog
+):
+    """A budgeted (here: pre-screened) search's trials are a cap on proposals: interrupted, it
+    says how much of its budget it has seen."""
+    from nas.errors import Interrupted
+    from nas.search import table_objective as table_module
+
+    calls = {"n": 0}
+    real = table_module.TableObjective.__call__
+
+    def interrupting(self, trial):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real(self, trial)
+
+    monkeypatch.setattr(table_module.TableObjective, "__call__", interrupting)
+    config = helpers.table_config(tmp_path, trials=30, noise_sd=0.013, prescreen=0.15)
+    with caplog.at_level("WARNING"), pytest.raises((KeyboardInterrupt, Interrupted)):
+        run_search(config)
+    images = config.candidate_images()
+    assert f"{3 * images:,} of {30 * images:,} training images seen" in caplog.text
