@@ -10,7 +10,6 @@ as names, which are resolved here, once. ``record`` writes a study's config.json
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from nas.reward import (
     RewardConfig,
     TrainingAwareReward,
 )
+from nas.search.budget import BudgetArithmetic
 from nas.search.checks import (
     PRUNERS,
     SAMPLERS,
@@ -38,7 +38,6 @@ from nas.search.checks import (
 )
 from nas.search.identity import study_identity
 from nas.search.objective import Deployment
-from nas.search.strategy import Rungs
 from nas.study.storage import HEARTBEAT_SECONDS, mask_url
 from nas.train import TrainConfig
 from search_spaces import (
@@ -60,15 +59,13 @@ DEFAULT_LATENCY_TABLE = "results/latency/torch-cpu-1t-b1.json"  # nas.cli.latenc
 DEPLOYMENT_RESOLUTION = baselines.DEPLOYMENT_RESOLUTION
 DEPLOYMENT_CLASSES = baselines.DEPLOYMENT_CLASSES
 CUSTOM_REFERENCE = "reference"  # the reference's name in a space built around an unnamed network
-DEFAULT_FINALISTS = 3  # retrained ``finalist_seeds`` (2) times each, by default ...
-FINALISTS_FROM = 30  # ... in a study of this many trials or more
 # Multi-objective samplers: the search then maximises accuracy and minimises FLOPs.
 TWO_OBJECTIVE_SAMPLERS = (optuna.samplers.NSGAIISampler, optuna.samplers.NSGAIIISampler)
 SearchSpace = MnasSpace | NbMacroSpace
 
 
 @dataclass(frozen=True)
-class SearchConfig:
+class SearchConfig(BudgetArithmetic):
     """Everything a search needs; the proxy's ``None`` fields take its preset's values."""
 
     target_flops: float | None = None  # None: the space's (400e6; nb-macro: 55e6)
@@ -258,84 +255,6 @@ class SearchConfig:
     def training_aware(self) -> TrainingAwareReward | None:
         """The v2 reward, when ``reward_kind`` asks for it."""
         return TrainingAwareReward(self.w, self.v) if self.reward_kind == "v2" else None
-
-    def candidate_images(self, train_images: int | None = None) -> int:
-        """Training images one candidate sees (the last rung's) on ``train_images`` training
-        images; None: the preset's nominal training size (a table search trains nothing)."""
-        count = train_images if train_images is not None else self.proxy.value("train_subset")
-        if not count:
-            raise ConfigError(
-                "budget_images", self.budget_images, "needs the proxy's training size"
-            )
-        return self.proxy.images_seen_on(count)
-
-    def rungs_for(self, train_images: int | None = None) -> Rungs:
-        """The rungs a candidate climbs (one for the plain strategy)."""
-        return self.rungs_for_images(self.candidate_images(train_images))
-
-    def rungs_for_images(self, images: int) -> Rungs:
-        """The rungs of candidates that see ``images`` training images at the last."""
-        rungs = self.rungs if self.strategy == "halving" else 1
-        return Rungs(images, rungs, self.reduction_factor, self.promotion)
-
-    @property
-    def finalist_count(self) -> int:
-        """The finalists in effect: ``finalists``, else (None) the default, which measured
-        best on NAS-Bench-Macro's table at the cpu proxy's noise (docs/samplers.md): the best
-        3, retrained twice, once the study trains 30 or more (below, re-ranking did not pay)."""
-        if self.finalists is not None:
-            return self.finalists
-        if self.two_objectives:
-            return 0
-        paid = self.trials
-        if self.budget_images is not None:
-            try:
-                paid = self.budget_images // self.candidate_images()
-            except ConfigError:
-                return 0  # the images per candidate follow the data: ``budgeted`` decides
-        return DEFAULT_FINALISTS if paid >= FINALISTS_FROM else 0
-
-    @property
-    def finalist_trials(self) -> int:
-        """The trials that train the finalists again."""
-        return self.finalist_count * self.finalist_seeds
-
-    @property
-    def candidate_trials(self) -> int:
-        """The trials of candidates: ``trials`` less the finalists' retrainings."""
-        return self.trials - self.finalist_trials
-
-    def candidate_budget(self, train_images: int | None = None) -> int | None:
-        """The budget in images less the finalists' share (None without a budget)."""
-        if self.budget_images is None:
-            return None
-        images = self.candidate_images(train_images)
-        return self.budget_images - self.finalist_trials * images
-
-    def total_trials(self, train_images: int | None = None) -> int:
-        """The study's total: ``trials``, or, with a budget in images, the most candidate trials
-        its share left after the finalists' can run, and the finalists' retrainings."""
-        budget = self.candidate_budget(train_images)
-        if budget is None:
-            return self.trials
-        candidates = self.rungs_for(train_images).candidates(max(0, budget))
-        if self.prescreen is not None:  # room for the candidates screened out, which cost nothing
-            candidates = math.ceil(candidates / self.prescreen)
-        return candidates + self.finalist_trials
-
-    def budgeted(self, train_images: int | None = None) -> SearchConfig:
-        """This config with ``trials`` the budget's (pre-screened, ``trials`` trainings' images)."""
-        if self.budget_images is None and self.prescreen is not None:
-            images = self.trials * self.candidate_images(train_images)
-            return dataclasses.replace(self, budget_images=images).budgeted(train_images)
-        if self.budget_images is None:
-            return self
-        from nas.search.checks import check_budget
-
-        check_budget(self, self.candidate_images(train_images))
-        return dataclasses.replace(
-            self, trials=self.total_trials(train_images), finalists=self.finalist_count
-        )
 
     def train_config(self, train_images: int | None = None) -> TrainConfig:
         """How every candidate trains on ``train_images`` training images (None: the preset's

@@ -13,7 +13,8 @@ import pytest
 
 from nas import results
 from nas.cli.common import run
-from nas.cli.search import PROG, main, plan_text
+from nas.cli.search import PROG, main
+from nas.cli.search_text import plan_text
 from nas.compare.config import Arm, CompareConfig
 from nas.compare.run import Task
 from nas.errors import ConfigError

@@ -11,7 +11,8 @@ import pytest
 
 from nas import results
 from nas.cli.common import run
-from nas.cli.search import PROG, budget_text, main
+from nas.cli.search import PROG, main
+from nas.cli.search_text import budget_text
 from nas.errors import ConfigError
 from nas.proxy import ProxyConfig
 from nas.search import SearchConfig, run_search
