@@ -23,7 +23,7 @@ from scipy.optimize import isotonic_regression
 
 from nas.fidelity.networks import Network
 from nas.fidelity.runs import Logged, Run
-from nas.fidelity.stats import bootstrap, kendall, plain, seed_agreement
+from nas.fidelity.stats import bootstrap, kendall, paired_gain, plain, seed_agreement
 from nas.truth import TruthTable
 
 TOP_QUARTILE = 0.75  # networks above this quantile of the table's accuracy are its top quartile
@@ -134,6 +134,33 @@ def _figures(group: pd.DataFrame, resamples: int, confidence: float) -> dict[str
     return figures
 
 
+def _gain(
+    group: pd.DataFrame, base: pd.DataFrame, resamples: int, confidence: float
+) -> dict[str, Any]:
+    """A variant's Kendall tau less the base recipe's on the same networks and seeds, over all
+    and within the top quartile: the paired bootstrap interval and the share of resamples in
+    which the variant ranks better."""
+    mine = group[group["network"].isin(base["network"]) & group["seed"].isin(base["seed"])]
+    frame = pd.DataFrame(
+        {
+            "score": mine.groupby("network")["score"].mean(),
+            "base": base.groupby("network")["score"].mean(),
+            "truth": base.groupby("network")["truth"].first(),
+            "top": base.groupby("network")["top"].first(),
+        }
+    ).dropna()
+    gains: dict[str, Any] = {}
+    for name, part in (("all", frame), ("top_quartile", frame[frame["top"].astype(bool)])):
+        if len(part) < 3:
+            gains[name] = None
+            continue
+        interval, better = paired_gain(
+            part["score"], part["base"], part["truth"], "kendall", resamples, confidence
+        )
+        gains[name] = interval.as_dict() | {"share_better": plain(better)}
+    return gains
+
+
 def truth_ceiling(table: TruthTable, keys: Iterable[str]) -> dict[str, Any]:
     """How well the table agrees with itself on these networks: the mean Kendall tau of one of
     its runs against another, over all and within the top quartile."""
@@ -164,6 +191,7 @@ def truth_figures(
             paired = base[base["network"].isin(group["network"]) & base["seed"].isin(group["seed"])]
             if paired["network"].nunique() >= 3:
                 figures["base_on_same_networks"] = _figures(paired, resamples, confidence)
+                figures["gain_over_base"] = _gain(group, paired, resamples, confidence)
         variants[str(variant)] = figures
     keys = rows["network"].unique()
     return {"variants": variants, "ceiling": truth_ceiling(table, keys)}
@@ -199,6 +227,18 @@ def figures_text(figures: dict[str, Any]) -> str:
         "ceiling (the table's runs against each other): tau "
         f"{_fmt(ceiling['kendall_tau'])} all, {_fmt(ceiling['top_quartile'])} top quartile"
     )
+    gains = [
+        f"{name:<10} tau {_gain_cell(v['gain_over_base']['all'])}, "
+        f"top quartile {_gain_cell(v['gain_over_base']['top_quartile'])}"
+        for name, v in figures["variants"].items()
+        if v.get("gain_over_base")
+    ]
+    if gains:
+        lines.append(
+            "against base on the same networks and seeds (paired bootstrap; the share of "
+            "resamples in which the variant ranks better):"
+        )
+        lines.extend("  " + line for line in gains)
     base = figures["variants"].get("base")
     if base:
         lines.append(
@@ -211,6 +251,15 @@ def figures_text(figures: dict[str, Any]) -> str:
         "on the truth that ranks as the score does (accuracy points)"
     )
     return "\n".join(lines)
+
+
+def _gain_cell(gain: dict[str, Any] | None) -> str:
+    if gain is None or gain.get("value") is None:
+        return "-"
+    return (
+        f"{gain['value']:+.3f} [{gain['low']:+.2f}, {gain['high']:+.2f}] "
+        f"(better in {gain['share_better']:.0%})"
+    )
 
 
 def _fmt(value: float | None) -> str:

@@ -14,6 +14,7 @@ from nas.fidelity.stats import (
     kendall,
     kendall_rows,
     mean_cv,
+    paired_gain,
     seed_agreement,
     spearman,
     spearman_rows,
@@ -96,3 +97,35 @@ def test_fraction_of_the_ceiling():
     assert fraction(0.35, 0.7) == pytest.approx(0.5)
     assert fraction(0.35, None) is None
     assert fraction(0.35, -0.1) is None  # a yardstick that disagrees with itself sets none
+
+
+def test_paired_gain_is_the_difference_on_the_same_resamples():
+    truth = np.arange(12.0)
+    perfect = truth + 100
+    swapped = truth.copy()
+    swapped[[0, 1, 4, 5, 8, 9]] = swapped[[1, 0, 5, 4, 9, 8]]  # three neighbours swapped
+    interval, better = paired_gain(perfect, swapped, truth, "kendall", 400, 0.9, seed=1)
+    assert interval.value == pytest.approx(1 - kendall(swapped, truth))
+    assert interval.value == pytest.approx(6 / 66)  # 3 discordant pairs of 66: tau 60/66
+    assert 0 <= interval.low <= interval.value <= interval.high
+    assert better > 0.9  # in no resample does the swapped order rank better
+    back, worse = paired_gain(swapped, perfect, truth, "kendall", 400, 0.9, seed=1)
+    assert back.value == pytest.approx(-interval.value)
+    assert (back.low, back.high) == pytest.approx((-interval.high, -interval.low))
+    assert worse == pytest.approx(1 - better)
+
+
+def test_paired_gain_of_a_score_against_itself_is_zero_half_better():
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=20)
+    score = truth + rng.normal(size=20)
+    interval, better = paired_gain(score, score, truth, "spearman", 300)
+    assert (interval.value, interval.low, interval.high) == (0, 0, 0)
+    assert better == 0.5
+
+
+def test_paired_gain_bad_inputs():
+    with pytest.raises(Exception, match="must be equal"):
+        paired_gain([1, 2, 3], [1, 2], [1, 2, 3])
+    with pytest.raises(Exception, match="statistic='pearson'"):
+        paired_gain([1, 2, 3], [1, 2, 3], [1, 2, 3], "pearson")

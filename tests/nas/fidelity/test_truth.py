@@ -14,7 +14,12 @@ from nas.errors import ConfigError
 from nas.fidelity import FidelityConfig, run_truth_check, truth_summary
 from nas.fidelity import execute as execute_module
 from nas.fidelity.networks import choose_truth_networks
-from nas.fidelity.truth import equivalent_noise_sd, monotone_residual_sd
+from nas.fidelity.truth import (
+    equivalent_noise_sd,
+    figures_text,
+    monotone_residual_sd,
+    truth_figures,
+)
 from nas.proxy import ProxyConfig
 from nas.truth import load_table
 from search_spaces import nb_macro
@@ -138,3 +143,32 @@ def test_a_missing_table_is_one_line(tmp_path, cifar, capsys):
     err = capsys.readouterr().err
     assert "none.json' is invalid: no such file" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_variant_is_judged_against_the_base_on_the_same_networks():
+    table = load_table()
+    networks = choose_truth_networks(table, 8, seed=0)
+    truths = [table[n.name].accuracy for n in networks]
+    cut = table.quantile(0.75)
+    rows = []
+    for i, (network, truth) in enumerate(zip(networks, truths, strict=True)):
+        common = {"network": network.name, "seed": 0, "accuracy": 0.5, "seconds": 1.0}
+        common |= {"truth": truth, "top": truth > cut}
+        base = truth + (0.05 if i in (0, 1) else 0) * (-1) ** i  # networks 0 and 1 misranked
+        rows.append({"variant": "base", "score": base, **common})
+        rows.append({"variant": "loss-last", "score": truth, **common})
+        if i < 5:  # a variant on part of the networks is paired with the base on those only
+            rows.append({"variant": "half", "score": -truth, **common})
+    figures = truth_figures(pd.DataFrame(rows), table, resamples=300)
+    variants = figures["variants"]
+    assert "gain_over_base" not in variants["base"]
+    base_tau = variants["base"]["kendall_tau"]["value"]
+    assert base_tau < 1
+    gain = variants["loss-last"]["gain_over_base"]["all"]
+    assert gain["value"] == pytest.approx(1 - base_tau)
+    assert gain["low"] <= gain["value"] <= gain["high"] and gain["share_better"] > 0.5
+    same = variants["half"]["base_on_same_networks"]["kendall_tau"]["value"]
+    assert variants["half"]["gain_over_base"]["all"]["value"] == pytest.approx(-1 - same)
+    text = figures_text(figures)
+    assert "against base on the same networks" in text
+    assert f"loss-last  tau {1 - base_tau:+.3f}" in text
