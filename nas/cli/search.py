@@ -132,8 +132,10 @@ def build_parser(prog: str = PROG) -> Parser:
         "--metric",
         choices=METRICS,
         default="accuracy",
-        help="the reward's ACC: top-1 accuracy, or balanced_accuracy (the mean of each class's "
-        "accuracy; for imbalanced data). trials.csv records both",
+        help="the reward's ACC: top-1 accuracy; balanced_accuracy (the mean of each class's "
+        "accuracy; for imbalanced data); or train_fit, exp(-mean training loss over the last "
+        "quarter of training), which ranks NAS-Bench-Macro's networks a little better than "
+        "the cpu proxy's accuracy (docs/benchmarks.md). trials.csv records all three",
     )
     group.add_argument(
         "--noise-sd",

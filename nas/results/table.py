@@ -24,6 +24,7 @@ COLUMNS = [
     "params",
     "accuracy",
     "balanced_accuracy",
+    "train_fit",
     "reward",
     "seconds",
     "images_per_s",
@@ -60,7 +61,8 @@ PREDICTED = "predicted_reward"
 SCREEN_COLUMNS = [ZERO_COST, PREDICTED]
 TRIAL_NUMBERS = ["retry_of", REUSED_FROM, RERANK_OF]  # columns that hold another trial's number
 BALANCED = "balanced_accuracy"  # absent from studies made before 2026-12-05
-NUMERIC = ["flops", "params", "accuracy", "balanced_accuracy", "reward", "seconds", "images_per_s"]
+TRAIN_FIT = "train_fit"  # absent from studies made before 2026-12-07
+NUMERIC = ["flops", "params", "accuracy", BALANCED, TRAIN_FIT, "reward", "seconds", "images_per_s"]
 REASON = FAIL_REASON
 
 
@@ -148,8 +150,9 @@ def load(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError(
             f"{str(path)!r} is not a readable trials.csv: {str(error).splitlines()[0]}"
         ) from None
-    if BALANCED not in frame.columns and "accuracy" in frame.columns:  # an older study
-        frame.insert(list(frame.columns).index("accuracy") + 1, BALANCED, float("nan"))
+    for before, column in (("accuracy", BALANCED), (BALANCED, TRAIN_FIT)):  # an older study
+        if column not in frame.columns and before in frame.columns:
+            frame.insert(list(frame.columns).index(before) + 1, column, float("nan"))
     missing = [column for column in COLUMNS if column not in frame.columns]
     if missing:
         raise InputError(

@@ -27,7 +27,7 @@ REWARDS = ("flops", "v2")
 # table of true accuracies (nb-macro only), so a study runs in seconds.
 OBJECTIVES = ("train", "table")
 # What the reward's ACC is: top-1 accuracy, or the mean per-class accuracy (imbalanced data).
-METRICS = ("accuracy", "balanced_accuracy")
+METRICS = ("accuracy", "balanced_accuracy", "train_fit")
 SPACES_WITH_TABLE = (nb_macro.NAME,)
 
 
@@ -130,6 +130,16 @@ def check(config: Any) -> None:
         raise ConfigError("metric", config.metric, f"must be one of {', '.join(METRICS)}")
     if config.metric != "accuracy" and config.objective == "table":
         raise ConfigError("metric", config.metric, "the table knows accuracy only")
+    if config.metric == "train_fit" and (config.strategy, config.promotion) == (
+        "halving",
+        "continue",
+    ):
+        raise ConfigError(
+            "metric",
+            config.metric,
+            "is scored over the end of a whole training; {promotion} continue scores the lower "
+            "rungs mid-training (use restart)",
+        )
     if config.noise_sd is not None:
         check_noise_sd(config.noise_sd)
     value = config.noise_exponent

@@ -88,7 +88,7 @@ class SearchConfig(BudgetArithmetic):
     reward_kind: str = "flops"
     v: float = DEFAULT_V  # the v2 reward's exponent on parameters (w is the step time's)
     objective: str = "train"
-    metric: str = "accuracy"  # the reward's ACC: "accuracy" or "balanced_accuracy"
+    metric: str = "accuracy"  # the reward's ACC: "accuracy", "balanced_accuracy", "train_fit"
     noise_sd: float | None = None  # objective "table": Gaussian noise on the mean (else one run)
     table: str | None = None  # objective "table": the table's file; None: the one shipped
     # objective "table" with rungs: a rung seeing 1/k of the images sees noise_sd x k ** this.

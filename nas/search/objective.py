@@ -63,6 +63,7 @@ class Deployment:
 REUSED_ATTRS = (
     "accuracy",
     "balanced_accuracy",
+    "train_fit",
     "reward",
     "images_per_s",
     "device",
@@ -311,7 +312,7 @@ class Objective:
 
     def _score(self, result, cost: float, step_cost) -> tuple[float, float]:
         """(the metric the reward takes, the reward) of one training."""
-        scored = result.balanced_accuracy if self.metric == "balanced_accuracy" else result.accuracy
+        scored = getattr(result, self.metric)  # accuracy, balanced_accuracy or train_fit
         return scored, self._reward(scored, cost, step_cost)
 
     def _reward(self, scored: float, cost: float, step_cost) -> float:
@@ -322,6 +323,7 @@ class Objective:
     def _record(self, trial: optuna.Trial, result, value: float) -> None:
         trial.set_user_attr("accuracy", result.accuracy)
         trial.set_user_attr("balanced_accuracy", result.balanced_accuracy)
+        trial.set_user_attr("train_fit", result.train_fit)
         trial.set_user_attr("reward", value)
         trial.set_user_attr("seconds", result.seconds)
         trial.set_user_attr("images_per_s", result.images_per_s)

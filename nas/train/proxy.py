@@ -126,6 +126,13 @@ class TrainResult:
     # The validation accuracy at each of the config's ``eval_images`` reached, by images seen.
     accuracy_at: tuple[tuple[int, float], ...] = ()
 
+    @property
+    def train_fit(self) -> float:
+        """exp(-loss_last): the geometric mean of the probability the network gave the true
+        class over the last quarter of its training, in [0, 1]; 0 for a training that diverged.
+        A score like an accuracy that ranks as ``loss_last`` does (``--metric train_fit``)."""
+        return math.exp(-self.loss_last) if math.isfinite(self.loss_last) else 0.0
+
     def scores(self) -> dict[str, float]:
         """The run's scores besides its accuracy, for run logs: the training losses and the
         accuracy at each ``eval_images`` point (``accuracy_at_<images>``)."""

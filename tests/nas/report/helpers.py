@@ -48,6 +48,7 @@ def write_trials(folder: Path, rows: int = 2) -> Path:
             "params": 1000,
             "accuracy": [0.5 + 0.1 * n for n in range(rows)],
             "balanced_accuracy": [0.45 + 0.1 * n for n in range(rows)],
+            "train_fit": [0.3 + 0.05 * n for n in range(rows)],
             "reward": [0.4 + 0.1 * n for n in range(rows)],
             "seconds": 1.0,
             "images_per_s": 100.0,
