@@ -92,6 +92,23 @@ class Interval:
         }
 
 
+def _check_settings(statistic: str, confidence: float) -> None:
+    if statistic not in ROWS:
+        raise InputError(f"statistic={statistic!r} is invalid: use {' or '.join(ROWS)}")
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence={confidence!r} is invalid: must be between 0 and 1")
+
+
+def _interval(value: float, resampled: np.ndarray, confidence: float) -> Interval:
+    """``value`` with the percentile interval of its resamples (the undefined, NaN, left out)."""
+    resampled = resampled[~np.isnan(resampled)]
+    if resampled.size == 0:
+        return Interval(value, math.nan, math.nan, confidence)
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(resampled, [tail, 100 - tail])
+    return Interval(value, float(low), float(high), confidence)
+
+
 def bootstrap(
     x: Numbers,
     y: Numbers,
@@ -103,22 +120,14 @@ def bootstrap(
     """``statistic`` (kendall or spearman) of ``x`` against ``y``, with the percentile interval
     of ``resamples`` bootstrap resamples of the pairs (drawn with replacement, seeded); resamples
     where the statistic is undefined (every pair the same network) are left out."""
-    if statistic not in ROWS:
-        raise InputError(f"statistic={statistic!r} is invalid: use {' or '.join(ROWS)}")
-    if not 0 < confidence < 1:
-        raise InputError(f"confidence={confidence!r} is invalid: must be between 0 and 1")
+    _check_settings(statistic, confidence)
     value = POINTS[statistic](x, y)
     xs = np.asarray(x, dtype=float)
     ys = np.asarray(y, dtype=float)
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, len(xs), size=(resamples, len(xs)))
     values = ROWS[statistic](xs[picks], ys[picks])
-    values = values[~np.isnan(values)]
-    if values.size == 0:
-        return Interval(value, math.nan, math.nan, confidence)
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return Interval(value, float(low), float(high), confidence)
+    return _interval(value, values, confidence)
 
 
 def paired_gain(
@@ -134,10 +143,7 @@ def paired_gain(
     the difference of ``statistic``, its percentile interval over bootstrap resamples of the
     networks (one resample serves both scores: the comparison is paired), and the share of
     resamples in which ``x`` ranks better (ties half)."""
-    if statistic not in ROWS:
-        raise InputError(f"statistic={statistic!r} is invalid: use {' or '.join(ROWS)}")
-    if not 0 < confidence < 1:
-        raise InputError(f"confidence={confidence!r} is invalid: must be between 0 and 1")
+    _check_settings(statistic, confidence)
     xs, bs, ys = (np.asarray(v, dtype=float) for v in (x, base, y))
     if not len(xs) == len(bs) == len(ys):
         raise InputError(f"scores of {len(xs)}, {len(bs)} and {len(ys)} networks: must be equal")
@@ -145,12 +151,8 @@ def paired_gain(
     picks = np.random.default_rng(seed).integers(0, len(xs), size=(resamples, len(xs)))
     gains = ROWS[statistic](xs[picks], ys[picks]) - ROWS[statistic](bs[picks], ys[picks])
     gains = gains[~np.isnan(gains)]
-    if gains.size == 0:
-        return Interval(value, math.nan, math.nan, confidence), math.nan
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(gains, [tail, 100 - tail])
-    better = float(np.mean(gains > 0) + np.mean(gains == 0) / 2)
-    return Interval(value, float(low), float(high), confidence), better
+    better = float(np.mean(gains > 0) + np.mean(gains == 0) / 2) if gains.size else math.nan
+    return _interval(value, gains, confidence), better
 
 
 def seed_agreement(seeds: Sequence[Numbers]) -> float | None:
