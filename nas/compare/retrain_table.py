@@ -313,15 +313,21 @@ def plan_text(plan: RetrainPlan) -> str:
     images = yardstick.value("train_subset")
     runs = len(plan.pairs)
     proxy = plan.proxy
+    truth = plan.judged_by_truth
     lines = [
         f"{runs} runs: samplers {', '.join(plan.samplers)} x seeds "
-        f"{', '.join(map(str, plan.seeds))}, {plan.trials} trials each "
-        f"({runs * plan.trials} proxy trainings; the reference is trial 0 of each)",
+        f"{', '.join(map(str, plan.seeds))}, {plan.trials} trials' training images each "
+        f"({runs * plan.trials} proxy trainings"
+        + ("" if truth else "; the reference is trial 0 of each")
+        + ")",
         f"proxy: {proxy.dataset}, preset {proxy.preset}, {plan.train_images:,} training and "
         f"{plan.val_images:,} held-out images, {train.epochs:.3g} epoch(s) = "
         f"{proxy.images_seen_on(plan.train_images):,} images seen, batch {train.batch_size}, "
         f"lr {train.lr:g}, {train.optimizer}",
-        f"yardstick: {plan.factor:g}x the images seen: {images:,} training images (of "
+        "judged by the truth: each winner's 50-epoch mean accuracy in the space's table and "
+        "its true reward; nothing retrained"
+        if truth
+        else f"yardstick: {plan.factor:g}x the images seen: {images:,} training images (of "
         f"{plan.available:,}) = {yardstick.budget_images:,} images seen, "
         f"{plan.yardstick_seeds} seed(s) (proxy seed 1000+i: its own held-out "
         f"{plan.val_images:,}); {runs + 1} networks x {plan.yardstick_seeds} = "

@@ -252,9 +252,17 @@ def bench_exit(bench, folder: Path, *extra: str) -> tuple[int, str]:
 
 def test_the_dry_run_prints_the_plan(bench, tmp_path):
     out = run(bench, tmp_path, "--dry-run")
-    assert "2 runs: samplers random, tpe x seeds 0, 3 trials each" in out
+    assert "2 runs: samplers random, tpe x seeds 0, 3 trials' training images each" in out
+    assert "the reference is trial 0 of each" in out
     assert "yardstick: 2x the images seen: 256 training images" in out
     assert "synthetic-tpe-seed0" in out and "not started" in out
+    assert not (tmp_path / "runs.csv").exists()
+
+
+def test_the_dry_run_of_a_truth_judged_bench_retrains_nothing(bench, tmp_path):
+    out = run(bench, tmp_path, "--space", "nb-macro", "--dry-run")
+    assert "judged by the truth" in out and "nothing retrained" in out
+    assert "yardstick" not in out and "reference" not in out
     assert not (tmp_path / "runs.csv").exists()
 
 
