@@ -32,11 +32,13 @@ def tiny_config(tmp_path: Any, **changes: Any) -> SearchConfig:
 
 def table_config(tmp_path: Any, **changes: Any) -> SearchConfig:
     """A table search (NAS-Bench-Macro's space, accuracies looked up) of 20 trials under
-    ``tmp_path``; ``changes`` override."""
+    ``tmp_path``, every candidate trained (no pre-screen, the space's default, unless a test
+    asks for it); ``changes`` override."""
     values = dict(
         space="nb-macro",
         objective="table",
         trials=20,
+        prescreen=1.0,
         results_dir=str(tmp_path),
         show_progress=False,
     )

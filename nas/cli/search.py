@@ -213,7 +213,8 @@ def build_parser(prog: str = PROG) -> Parser:
         type=float,
         metavar="SHARE",
         help="train only this share (e.g. 0.15) of the candidates proposed, by the reward their "
-        "NASWOT score predicts; --trials or the budget count those trained (default: all)",
+        "NASWOT score predicts; --trials or the budget count those trained (default: 0.15 on "
+        "nb-macro, where NASWOT ranks the networks, else 1: every candidate)",
     )
     group.add_argument(
         "--finalists",

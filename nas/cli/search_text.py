@@ -4,12 +4,13 @@ summary. The library returns data; these functions say it."""
 from __future__ import annotations
 
 import optuna
+import pandas as pd
 
 from nas import cost, results
 from nas.errors import NASError
 from nas.proxy import resolve_device
 from nas.search import SearchConfig, StudyStatus
-from nas.search.prescreen import WARMUP
+from nas.search.prescreen import SCREENED, WARMUP
 from nas.study.keys import finished_count, spent_images
 from nas.study.storage import mask_url
 from search_spaces import encode
@@ -43,8 +44,12 @@ def summary_text(study: optuna.Study, config: SearchConfig) -> str:
     frame = results.trials_frame(study)
     best = results.best_row(frame)
     seen = spent_images(study.get_trials(deepcopy=False))
+    reasons = frame["fail_reason"] if "fail_reason" in frame else pd.Series(dtype=str)
+    screened = int(reasons.fillna("").str.startswith(SCREENED).sum())
     lines = [
-        f"\n{finished_count(study)} trials in {config.folder}/ "
+        f"\n{finished_count(study)} trials"
+        + (f" ({screened} screened out, untrained)" if screened else "")
+        + f" in {config.folder}/ "
         f"({results.TRIALS_FILE}, {results.BEST_FILE})"
         + (f"; {seen:,} training images seen" if seen else ""),
         results.top_table(frame, config.top_k),
@@ -102,7 +107,7 @@ def plan_text(config: SearchConfig) -> str:
             else ""
         )
         + f", sampler {config.sampler_name}, pruner {config.pruning}"
-        if config.budget_images is None and config.prescreen is None
+        if config.budget_images is None and config.screening is None
         else budget_text(config),
     ]
     return "\n".join(lines)
@@ -137,9 +142,9 @@ def budget_text(config: SearchConfig) -> str:
         else ""
     )
     screen = (
-        f"; trained only if its NASWOT-predicted reward is in the best {config.prescreen:.0%} "
+        f"; trained only if its NASWOT-predicted reward is in the best {config.screening:.0%} "
         f"proposed (from {WARMUP} trained on, while their scores correlate with their metric)"
-        if config.prescreen is not None
+        if config.screening is not None
         else ""
     )
     return (

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nas.errors import ConfigError
 from nas.reward import DEFAULT_W
+from nas.search.budget import NO_SCREEN
 from nas.search.checks import SAMPLERS
 from nas.truth import check_noise_sd
 from search_spaces import nb_macro
@@ -62,6 +63,12 @@ class Arm:
         )
 
     explicit: bool = False  # written ``sampler:plain``: the plain strategy on the budget
+
+    @property
+    def screen(self) -> float:
+        """The search's ``prescreen``: the arm's share, else none, whatever the space's
+        default (an arm screens only when its name says so)."""
+        return NO_SCREEN if self.prescreen is None else self.prescreen
 
     @classmethod
     def parse(cls, text: str) -> Arm:

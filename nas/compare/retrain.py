@@ -82,6 +82,7 @@ class RetrainPlan:
             proxy=self.proxy.replace(seed=seed),
             sampler=arm.sampler,
             finalists=arm.finalists,  # the arm's own: 0 unless it names them
+            prescreen=arm.screen,  # likewise: none unless it names one
         )
         config = dataclasses.replace(
             base,

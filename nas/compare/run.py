@@ -124,6 +124,7 @@ class Task:
             proxy=proxy,
             show_progress=False,
             finalists=arm.finalists,  # the arm's own: 0 unless it names them
+            prescreen=arm.screen,  # likewise: none unless it names one
         )
         if not arm.budgeted:
             return plain
@@ -133,7 +134,6 @@ class Task:
             rungs=arm.rungs,
             reduction_factor=arm.reduction_factor,
             promotion=arm.promotion,
-            prescreen=arm.prescreen,
             finalists=arm.finalists,
             finalist_seeds=arm.finalist_seeds,
             budget_images=self.trials * plain.candidate_images(),

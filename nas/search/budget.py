@@ -3,7 +3,8 @@ rungs, the finalists' share, and the trials that follow from a budget (``budgete
 
 ``BudgetArithmetic`` is mixed into ``SearchConfig`` and reads its fields (``proxy``, ``strategy``,
 ``rungs``, ``reduction_factor``, ``promotion``, ``trials``, ``budget_images``, ``finalists``,
-``finalist_seeds``, ``prescreen``, ``two_objectives``); it holds no state of its own.
+``finalist_seeds``, ``prescreen``, ``two_objectives``, ``space_name``, ``reward_kind``); it holds
+no state of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from nas.search.strategy import Rungs
 
 DEFAULT_FINALISTS = 3  # retrained ``finalist_seeds`` (2) times each, by default ...
 FINALISTS_FROM = 30  # ... in a study of this many trials or more
+# The pre-screen's share where a space's zero-cost score is measured to rank its networks
+# (NASWOT on NAS-Bench-Macro: Kendall tau 0.74 against the truth; docs/samplers.md). Elsewhere
+# (the MnasNet space: tau -0.06) every candidate is trained unless ``prescreen`` says otherwise.
+DEFAULT_PRESCREEN = {"nb-macro": 0.15}
+NO_SCREEN = 1.0  # ``prescreen`` training every candidate: no screen, whatever the space
 
 
 class BudgetArithmetic:
@@ -33,6 +39,20 @@ class BudgetArithmetic:
     finalist_seeds: int
     prescreen: float | None
     two_objectives: bool
+    space_name: str
+    reward_kind: str
+
+    @property
+    def screening(self) -> float | None:
+        """The pre-screen's share in effect (None: every candidate trained): ``prescreen``, else
+        the space's default where the search can use it (one objective, the FLOPs or latency
+        reward, and with halving a budget in images)."""
+        if self.prescreen is not None:
+            return None if self.prescreen == NO_SCREEN else self.prescreen
+        usable = not self.two_objectives and self.reward_kind != "v2"
+        if self.strategy == "halving" and self.budget_images is None:
+            usable = False
+        return DEFAULT_PRESCREEN.get(self.space_name) if usable else None
 
     def candidate_images(self, train_images: int | None = None) -> int:
         """Training images one candidate sees (the last rung's) on ``train_images`` training
@@ -94,13 +114,13 @@ class BudgetArithmetic:
         if budget is None:
             return self.trials
         candidates = self.rungs_for(train_images).candidates(max(0, budget))
-        if self.prescreen is not None:  # room for the candidates screened out, which cost nothing
-            candidates = math.ceil(candidates / self.prescreen)
+        if self.screening is not None:  # room for the candidates screened out, which cost nothing
+            candidates = math.ceil(candidates / self.screening)
         return candidates + self.finalist_trials
 
     def budgeted(self, train_images: int | None = None) -> Any:
         """This config with ``trials`` the budget's (pre-screened, ``trials`` trainings' images)."""
-        if self.budget_images is None and self.prescreen is not None:
+        if self.budget_images is None and self.screening is not None:
             images = self.trials * self.candidate_images(train_images)
             return dataclasses.replace(self, budget_images=images).budgeted(train_images)
         if self.budget_images is None:

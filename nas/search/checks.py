@@ -255,14 +255,19 @@ def check_halving(config: Any) -> None:
 
 
 def check_prescreen(config: Any) -> None:
-    """The pre-screen's share, and what it cannot judge: two objectives, the v2 reward."""
+    """The pre-screen's share, and what it cannot judge: two objectives, the v2 reward (the
+    space's default share applies only where it can judge: ``screening``)."""
     value = config.prescreen
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
         raise ConfigError(
-            "prescreen", value, "must be the share of candidates trained, between 0 and 1"
+            "prescreen",
+            value,
+            "must be the share of candidates trained, above 0 and at most 1 (1: every one)",
         )
+    if value == 1:
+        return  # no screen
     if config.two_objectives:
         raise ConfigError(
             "prescreen",

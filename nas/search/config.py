@@ -103,7 +103,9 @@ class SearchConfig(BudgetArithmetic):
     rungs: int = 3  # halving: rungs per candidate
     reduction_factor: int = 3  # halving: 1 in this many goes on at each rung
     promotion: str = "restart"  # halving: a promoted candidate restarts, or "continue"s training
-    prescreen: float | None = None  # train this share of proposals only (nas.search.prescreen)
+    # Train this share of proposals only (nas.search.prescreen); None: the space's default
+    # (``DEFAULT_PRESCREEN``: 0.15 on nb-macro, else none), 1: every candidate trained.
+    prescreen: float | None = None
     # The best this many networks are trained again, finalist_seeds times each with other
     # training seeds, within ``trials``, and the winner is the best mean of them (0: the best
     # single trial wins; None: the default, ``finalist_count``).

@@ -71,8 +71,8 @@ def _strategy_identity(config: SearchConfig) -> dict[str, Any]:
         }
         if config.promotion != "restart":  # studies made before it restarted every rung
             shape["promotion"] = config.promotion
-    if config.prescreen is not None:  # which candidates are trained
-        shape["prescreen"] = config.prescreen
+    if config.screening is not None:  # which candidates are trained
+        shape["prescreen"] = config.screening
     # Not the finalists: they retrain at the end and may change when a study is resumed.
     return shape  # the budget, like ``trials``, may grow when a study is resumed
 

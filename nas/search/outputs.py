@@ -28,7 +28,13 @@ def open_study(config: SearchConfig, worker: int | None = None) -> optuna.Study:
         directions=directions,
         load_if_exists=True,
     )
-    record_settings(study, config.identity(), "give the study another name to start afresh")
+    advice = "give the study another name to start afresh"
+    if config.prescreen is None and config.screening is not None:
+        advice += (
+            f" (a study made before the pre-screen became {config.space_name}'s default resumes "
+            "with --prescreen 1)"
+        )
+    record_settings(study, config.identity(), advice)
     # Seeded by the trials already there, so a resumed study does not repeat its first draws.
     study.sampler = make_sampler(config, offset=len(study.trials), worker=worker)
     return study

@@ -189,7 +189,7 @@ def _expected(config: SearchConfig, train_images: int | None) -> int:
 def _budgeted(config: SearchConfig) -> SearchConfig:
     """``config`` with the trials its budget in images starts: counted on the proxy's nominal
     training size, or, when the budget is in epochs of a size the data decides, on the data."""
-    if config.budget_images is None and config.prescreen is None:
+    if config.budget_images is None and config.screening is None:
         return config
     if config.objective == "table" or config.proxy.budget_images is not None:
         return config.budgeted()  # the images per candidate do not depend on the data's size
@@ -256,7 +256,7 @@ def run_search(
                 metric=config.metric,
                 rungs=config.rungs_for(train_images),
                 latency=latency,
-                prescreen=screen_for(config.prescreen),
+                prescreen=screen_for(config.screening),
             )
         candidates = config.candidate_trials
         done = min(finished_count(study), candidates)

@@ -164,5 +164,5 @@ def table_objective(config: SearchConfig) -> TableObjective:
         two_objectives=config.two_objectives,
         rungs=config.rungs_for(),
         noise_exponent=config.noise_exponent,
-        prescreen=screen_for(config.prescreen),
+        prescreen=screen_for(config.screening),
     )

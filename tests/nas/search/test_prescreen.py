@@ -202,9 +202,9 @@ def test_a_training_search_scores_each_candidate_and_trains_only_those_kept(tmp_
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"prescreen": 0.0}, "between 0 and 1"),
-        ({"prescreen": 1.0}, "between 0 and 1"),
-        ({"prescreen": True}, "between 0 and 1"),
+        ({"prescreen": 0.0}, "above 0"),
+        ({"prescreen": 1.5}, "at most 1"),
+        ({"prescreen": True}, "above 0"),
         ({"prescreen": 0.2, "sampler": "nsga2"}, "two objectives"),
         ({"prescreen": 0.2, "reward_kind": "v2"}, "v2"),
         ({"prescreen": 0.2, "strategy": "halving"}, "halving needs budget_images"),
@@ -226,6 +226,49 @@ def test_a_bad_prescreen_flag_is_one_line_and_writes_nothing(tmp_path, capsys):
 def test_the_dry_run_says_what_is_screened(tmp_path):
     text = plan_text(helpers.table_config(tmp_path, trials=30, noise_sd=0.013, prescreen=0.15))
     assert "best 15% proposed" in text and "600,000 training images" in text
+
+
+def test_nb_macro_screens_by_default_and_other_spaces_do_not(tmp_path):
+    """The default share is the space's: 0.15 on nb-macro (NASWOT ranks it), none on the
+    MnasNet space; 1 trains every candidate; where the screen cannot judge (two objectives,
+    the v2 reward, halving counted in trials) the default is none rather than an error."""
+    table = helpers.table_config(tmp_path, prescreen=None, trials=30, noise_sd=0.013)
+    assert table.screening == 0.15 and table.identity()["prescreen"] == 0.15
+    assert "best 15% proposed" in plan_text(table)
+    off = dataclasses.replace(table, prescreen=1.0)
+    assert off.screening is None and "prescreen" not in off.identity()
+    assert tiny_config(tmp_path).screening is None  # the MnasNet space
+    assert tiny_config(tmp_path, prescreen=0.3).screening == 0.3
+    for changes in ({"sampler": "nsga2"}, {"strategy": "halving"}):
+        assert dataclasses.replace(table, **changes).screening is None
+    assert tiny_config(tmp_path, space="nb-macro").screening == 0.15  # real training too
+    assert tiny_config(tmp_path, space="nb-macro", reward_kind="v2").screening is None
+    halving = dataclasses.replace(table, strategy="halving", budget_images=600_000)
+    assert halving.screening == 0.15
+
+
+def test_a_default_screened_table_search_screens(tmp_path):
+    config = helpers.table_config(tmp_path, prescreen=None, trials=30, noise_sd=0.013)
+    study = run_search(config)
+    frame = results.load(config.folder)
+    assert spent_images(study.get_trials()) == 30 * config.candidate_images()
+    assert frame["fail_reason"].str.startswith(SCREENED).sum() > 10
+
+
+def test_a_study_made_without_the_screen_says_how_to_resume_it(tmp_path):
+    """A nb-macro study made before the screen was its default (or with --prescreen 1) is not
+    resumed with the default's screen: the refusal names the flag that resumes it."""
+    config = helpers.table_config(tmp_path, trials=10, noise_sd=0.013, prescreen=1.0)
+    run_search(config)
+    with pytest.raises(Exception, match="resumes with --prescreen 1"):
+        run_search(dataclasses.replace(config, prescreen=None))
+    run_search(dataclasses.replace(config, trials=12))  # the same settings resume
+
+
+def test_a_compare_arm_screens_only_when_its_name_says_so():
+    for sampler in ("tpe+3x2", "random", "tpe"):
+        config = Task(sampler, 30, 0.013, 0, 55e6, -0.07, None).search_config()
+        assert config.screening is None, sampler
 
 
 def test_a_compare_arm_can_prescreen():
@@ -280,3 +323,30 @@ def test_an_interrupted_budgeted_search_says_the_images_seen_not_its_cap(
         run_search(config)
     images = config.candidate_images()
     assert f"{3 * images:,} of {30 * images:,} training images seen" in caplog.text
+
+
+def test_a_real_training_arm_screens_only_when_its_name_says_so():
+    """bench/search_vs_random's arms (``nas.compare.retrain``): ``+preK`` screens, a bare arm
+    trains every candidate on nb-macro too."""
+    from nas.compare.retrain import RetrainPlan
+
+    plan = RetrainPlan(
+        proxy=tiny_config("unused").proxy,
+        samplers=("tpe+pre15+3x2", "tpe+3x2", "random"),
+        seeds=(0,),
+        trials=30,
+        results_dir="unused",
+        factor=2.0,
+        yardstick_seeds=1,
+        runs_log="unused",
+        train_images=192,
+        val_images=64,
+        available=256,
+        space="nb-macro",
+    )
+    screened = plan.search_config("tpe+pre15+3x2", 0)
+    assert screened.screening == 0.15
+    assert screened.budget_images == 30 * screened.candidate_images(192)
+    assert screened.trials > 30  # room for the proposals screened out
+    assert plan.search_config("tpe+3x2", 0).screening is None
+    assert plan.search_config("random", 0).screening is None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 
+import pandas as pd
 import pytest
 
 from nas import results
@@ -109,5 +111,9 @@ def test_the_cli_runs_a_table_search(tmp_path, capsys):
     code = run(main, PROG, [*argv, "random", "--results-dir", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "12 trials in" in out and "stem32s1-" in out
-    assert (tmp_path / "nb-macro-table-random" / "trials.csv").is_file()
+    # nb-macro screens by default: 12 candidates trained, the proposals screened out besides.
+    screened = re.search(r"(\d+) trials \((\d+) screened out, untrained\) in", out)
+    assert screened and "stem32s1-" in out
+    frame = pd.read_csv(tmp_path / "nb-macro-table-random" / "trials.csv")
+    assert (frame["state"] == "COMPLETE").sum() == 12
+    assert int(screened[1]) == len(frame) == 12 + int(screened[2])
