@@ -23,8 +23,9 @@ A run that fails is reported, the others go on, and the bench exits 1 after the 
 ``--space nb-macro``: the searches train NAS-Bench-Macro networks on CIFAR-10 and each winner
 is judged by the truth (its 50-epoch mean accuracy in the table, the reward's FLOPs term, its
 percentile in the space), training nothing more. A sampler may be an arm of ``nas.compare``
-(``tpe+3x2``: the best 3 retrained twice; ``tpe:halving:2x2``): every arm gets the training
-images of ``--trials`` plain trials.
+(``tpe+3x2``: the best 3 retrained twice; ``tpe+pre15+3x2``: the NASWOT pre-screen as well,
+nb-macro's default search; ``tpe:halving:2x2``): every arm gets the training images of
+``--trials`` plain trials, and screens only when its name says so (``+preK``).
 
 ``--jobs N`` runs N searches at once in separate processes (torch threads: the cores / N).
 """
