@@ -1,5 +1,6 @@
-"""Rank agreement of two measurements of the same networks: Kendall tau, Spearman rho, bootstrap
-intervals, the agreement of seeds with each other and their spread. Pure functions of numbers.
+"""Rank agreement of two measurements of the same networks: Kendall tau, Spearman rho, the slope
+of one on the other, bootstrap intervals, the agreement of seeds with each other and their
+spread. Pure functions of numbers.
 
 Kendall's tau is tau-b (ties counted as scipy counts them); a statistic that is undefined (a
 constant input) is NaN. The bootstrap resamples networks with replacement and takes the
@@ -70,8 +71,25 @@ def spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.where(denominator > 0, (rx * ry).sum(axis=1) / denominator, np.nan)
 
 
-ROWS = {"kendall": kendall_rows, "spearman": spearman_rows}
-POINTS = {"kendall": kendall, "spearman": spearman}
+def slope_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The least-squares slope of each row of ``x`` on the same row of ``y`` (how far ``x``
+    moves per unit of ``y``; NaN where a row of ``y`` is constant)."""
+    xc = x - x.mean(axis=1, keepdims=True)
+    yc = y - y.mean(axis=1, keepdims=True)
+    spread = (yc * yc).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(spread > 0, (xc * yc).sum(axis=1) / spread, np.nan)
+
+
+def slope(x: Numbers, y: Numbers) -> float:
+    """The least-squares slope of ``x`` on ``y``; NaN where ``y`` is constant."""
+    _check_pair(x, y)
+    rows = (np.asarray(v, dtype=float)[None, :] for v in (x, y))
+    return float(slope_rows(*rows)[0])
+
+
+ROWS = {"kendall": kendall_rows, "spearman": spearman_rows, "slope": slope_rows}
+POINTS = {"kendall": kendall, "spearman": spearman, "slope": slope}
 
 
 @dataclass(frozen=True)
@@ -94,7 +112,7 @@ class Interval:
 
 def _check_settings(statistic: str, confidence: float) -> None:
     if statistic not in ROWS:
-        raise InputError(f"statistic={statistic!r} is invalid: use {' or '.join(ROWS)}")
+        raise InputError(f"statistic={statistic!r} is invalid: use {', '.join(ROWS)}")
     if not 0 < confidence < 1:
         raise InputError(f"confidence={confidence!r} is invalid: must be between 0 and 1")
 
@@ -117,9 +135,10 @@ def bootstrap(
     confidence: float = 0.9,
     seed: int = 0,
 ) -> Interval:
-    """``statistic`` (kendall or spearman) of ``x`` against ``y``, with the percentile interval
-    of ``resamples`` bootstrap resamples of the pairs (drawn with replacement, seeded); resamples
-    where the statistic is undefined (every pair the same network) are left out."""
+    """``statistic`` (kendall, spearman, or slope: of ``x`` on ``y``) of ``x`` against ``y``,
+    with the percentile interval of ``resamples`` bootstrap resamples of the pairs (drawn with
+    replacement, seeded); resamples where the statistic is undefined (every pair the same
+    network) are left out."""
     _check_settings(statistic, confidence)
     value = POINTS[statistic](x, y)
     xs = np.asarray(x, dtype=float)

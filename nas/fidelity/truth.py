@@ -28,7 +28,17 @@ from nas.truth import TruthTable
 
 TOP_QUARTILE = 0.75  # networks above this quantile of the table's accuracy are its top quartile
 LOSS = "loss"  # scores named so are training losses: the lower, the better
-COLUMNS = ["variant", "network", "seed", "score", "accuracy", "seconds", "truth", "top"]
+COLUMNS = [
+    "variant",
+    "network",
+    "seed",
+    "score",
+    "log_metric",
+    "accuracy",
+    "seconds",
+    "truth",
+    "top",
+]
 
 
 def variant_table(
@@ -51,14 +61,25 @@ def variant_table(
         truth = table[key].accuracy
         common = {"network": key, "seed": run.seed, "accuracy": found.accuracy}
         common |= {"seconds": found.seconds, "truth": truth, "top": truth > cut}
-        rows.append({"variant": variant, "score": found.accuracy, **common})
+        rows.append(
+            {"variant": variant, "score": found.accuracy, "log_metric": _log(found.accuracy)}
+            | common
+        )
         if variant == "base":
             for name, score in (score_variants or {}).items():
                 value = found.scores.get(score, math.nan)
                 if math.isfinite(value):
-                    value = -value if score.startswith(LOSS) else value  # lower loss is better
-                    rows.append({"variant": name, "score": value, **common})
+                    # A loss L scores as -L (lower is better), the log of train_fit's exp(-L).
+                    loss = score.startswith(LOSS)
+                    value = -value if loss else value
+                    log_metric = value if loss else _log(value)
+                    scored = {"variant": name, "score": value, "log_metric": log_metric}
+                    rows.append(scored | common)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _log(value: float) -> float:
+    return math.log(value) if value > 0 else math.nan
 
 
 def monotone_residual_sd(score: np.ndarray, truth: np.ndarray) -> float:
@@ -98,7 +119,10 @@ def equivalent_noise_sd(
 
 def _figures(group: pd.DataFrame, resamples: int, confidence: float) -> dict[str, Any]:
     by_network = group.groupby("network").agg(
-        score=("score", "mean"), truth=("truth", "first"), top=("top", "first")
+        score=("score", "mean"),
+        log_metric=("log_metric", "mean"),
+        truth=("truth", "first"),
+        top=("top", "first"),
     )
     score = by_network["score"].to_numpy(float)
     truth = by_network["truth"].to_numpy(float)
@@ -115,6 +139,16 @@ def _figures(group: pd.DataFrame, resamples: int, confidence: float) -> dict[str
             if top.sum() >= 3
             else None
         ),
+        # How far the log of the search's metric moves per unit of the truth's log: below 1
+        # the proxy compresses the accuracy's differences, and the reward's exact cost term
+        # weighs 1 / slope times as much in the search as in the true reward.
+        "log_slope": bootstrap(
+            by_network["log_metric"].to_numpy(float),
+            np.log(truth),
+            "slope",
+            resamples,
+            confidence,
+        ).as_dict(),
         "seconds_per_candidate": plain(group["seconds"].mean()),
         "monotone_residual_sd": plain(monotone_residual_sd(score, truth)),
         "equivalent_noise_sd": plain(equivalent_noise_sd(tau.value, truth)),
@@ -210,7 +244,7 @@ def figures_text(figures: dict[str, Any]) -> str:
     header = (
         f"{'variant':<10} {'nets':>4} {'seeds':>5} {'tau (all)':>22} {'rho (all)':>22} "
         f"{'tau (top quartile)':>22} {'base tau top, same':>18} {'s/cand':>6} "
-        f"{'resid sd':>8} {'noise sd':>8}"
+        f"{'resid sd':>8} {'noise sd':>8} {'log-log slope':>18}"
     )
     lines.append(header)
     for name, v in figures["variants"].items():
@@ -221,7 +255,8 @@ def figures_text(figures: dict[str, Any]) -> str:
             f"{_cell(v['spearman_rho']):>22} {_cell(v['top_quartile_kendall_tau']):>22} "
             f"{same_top.split(' ')[0]:>18} {v['seconds_per_candidate'] or 0:>6.0f} "
             f"{100 * (v['monotone_residual_sd'] or 0):>7.2f}p "
-            f"{100 * (v['equivalent_noise_sd'] or 0):>7.2f}p"
+            f"{100 * (v['equivalent_noise_sd'] or 0):>7.2f}p "
+            f"{_cell(v.get('log_slope')):>18}"
         )
     lines.append(
         "ceiling (the table's runs against each other): tau "
@@ -248,7 +283,10 @@ def figures_text(figures: dict[str, Any]) -> str:
         )
     lines.append(
         "resid sd: the truth's sd about a monotone fit on the score; noise sd: Gaussian noise "
-        "on the truth that ranks as the score does (accuracy points)"
+        "on the truth that ranks as the score does (accuracy points); log-log slope: the "
+        "search's metric against the truth, both logged (below 1: the proxy compresses the "
+        "truth's differences, and the reward's cost term weighs 1 / slope times as much in a "
+        "search as in the true reward)"
     )
     return "\n".join(lines)
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import io
+import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nas.fidelity import execute as execute_module
@@ -70,6 +72,16 @@ def test_the_plan_trains_the_base_with_both_seeds_then_each_variant_then_the_bas
     text = out.getvalue()
     for name in ("base", "10k", "16px", "ema", "sgd", "loss-all", "loss-last", "ceiling"):
         assert name in text
+    # The log-log slope: the accuracy is the truth (scaled), so its log moves one for one; the
+    # last-quarter loss, 1 - truth, is scored as log train_fit = truth - 1.
+    variants = json.loads((tmp_path / "out.json").read_text())["variants"]
+    assert variants["base"]["log_slope"]["value"] == pytest.approx(1)
+    assert variants["10k"]["log_slope"]["value"] == pytest.approx(1)
+    truths = np.array(
+        [trainer.table[nb_macro.key(run.arch)].accuracy for run in first[:4] + rest[:2]]
+    )
+    expected = np.polyfit(np.log(truths), truths - 1, 1)[0]
+    assert variants["loss-last"]["log_slope"]["value"] == pytest.approx(expected)
     # Everything is logged: the same command trains nothing and prints the same table.
     again = FromTheTable()
     monkeypatch.setattr(execute_module, "train_run", again)

@@ -16,6 +16,8 @@ from nas.fidelity.stats import (
     mean_cv,
     paired_gain,
     seed_agreement,
+    slope,
+    slope_rows,
     spearman,
     spearman_rows,
 )
@@ -129,3 +131,18 @@ def test_paired_gain_bad_inputs():
         paired_gain([1, 2, 3], [1, 2], [1, 2, 3])
     with pytest.raises(Exception, match="statistic='pearson'"):
         paired_gain([1, 2, 3], [1, 2, 3], [1, 2, 3], "pearson")
+
+
+def test_the_slope_of_one_measurement_on_the_other():
+    """The least-squares slope of x on y, as numpy's polyfit gives it, row by row; exact data
+    has a tight interval; a constant y has none."""
+    y = np.array(UP)
+    assert slope(2 * y + 1, y) == pytest.approx(2)
+    interval = bootstrap(2 * y + 1, y, "slope", resamples=200)
+    assert interval.value == pytest.approx(2)
+    assert interval.low == pytest.approx(2) and interval.high == pytest.approx(2)
+    rng = np.random.default_rng(1)
+    xs, ys = rng.normal(size=(5, 9)), rng.normal(size=(5, 9))
+    expected = [np.polyfit(row_y, row_x, 1)[0] for row_x, row_y in zip(xs, ys, strict=True)]
+    assert slope_rows(xs, ys) == pytest.approx(expected)
+    assert math.isnan(slope(UP, [0.3] * len(UP)))

@@ -82,6 +82,8 @@ def test_the_check_ranks_the_proxy_against_the_table_and_resumes(tmp_path, cifar
     assert base["networks"] == 8 and base["top_quartile_networks"] == 4
     assert base["monotone_residual_sd"] == pytest.approx(0, abs=1e-9)
     assert base["seed_agreement_tau"] == pytest.approx(1)
+    # The proxy is half the truth: its log moves one for one with the truth's.
+    assert base["log_slope"]["value"] == pytest.approx(1)
     saved = json.loads((config.folder / "fidelity.json").read_text())
     assert saved["kendall_tau"]["value"] == pytest.approx(1) and saved["space"] == "nb-macro"
     table = pd.read_csv(config.folder / "fidelity.csv", dtype={"name": str})
@@ -155,10 +157,12 @@ def test_a_variant_is_judged_against_the_base_on_the_same_networks():
         common = {"network": network.name, "seed": 0, "accuracy": 0.5, "seconds": 1.0}
         common |= {"truth": truth, "top": truth > cut}
         base = truth + (0.05 if i in (0, 1) else 0) * (-1) ** i  # networks 0 and 1 misranked
-        rows.append({"variant": "base", "score": base, **common})
-        rows.append({"variant": "loss-last", "score": truth, **common})
+        logged = np.log(base)
+        rows.append({"variant": "base", "score": base, "log_metric": logged, **common})
+        half_log = 0.5 * np.log(truth) - 1  # a metric that moves half as much as the truth
+        rows.append({"variant": "loss-last", "score": truth, "log_metric": half_log, **common})
         if i < 5:  # a variant on part of the networks is paired with the base on those only
-            rows.append({"variant": "half", "score": -truth, **common})
+            rows.append({"variant": "half", "score": -truth, "log_metric": -truth, **common})
     figures = truth_figures(pd.DataFrame(rows), table, resamples=300)
     variants = figures["variants"]
     assert "gain_over_base" not in variants["base"]
@@ -169,6 +173,8 @@ def test_a_variant_is_judged_against_the_base_on_the_same_networks():
     assert gain["low"] <= gain["value"] <= gain["high"] and gain["share_better"] > 0.5
     same = variants["half"]["base_on_same_networks"]["kendall_tau"]["value"]
     assert variants["half"]["gain_over_base"]["all"]["value"] == pytest.approx(-1 - same)
+    assert variants["loss-last"]["log_slope"]["value"] == pytest.approx(0.5)
     text = figures_text(figures)
-    assert "against base on the same networks" in text
+    assert "against base on the same networks" in text and "log-log slope" in text
+    assert "0.500 [0.50, 0.50]" in text
     assert f"loss-last  tau {1 - base_tau:+.3f}" in text
