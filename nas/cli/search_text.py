@@ -90,6 +90,11 @@ def plan_text(config: SearchConfig) -> str:
                 if config.noise_sd is not None
                 else f"the table's run {config.proxy.seed % 3 + 1} of 3 (by --seed)"
             )
+            + (
+                f", its log x {config.noise_slope:g} around the table's mean"
+                if config.noise_slope != 1
+                else ""
+            )
             if config.objective == "table"
             else f"proxy: {proxy.dataset}, preset {proxy.preset}: train_subset="
             f"{proxy.value('train_subset')}, val_subset={proxy.value('val_subset')}, "

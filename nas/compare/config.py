@@ -11,7 +11,7 @@ from nas.errors import ConfigError
 from nas.reward import DEFAULT_W
 from nas.search.budget import NO_SCREEN
 from nas.search.checks import SAMPLERS
-from nas.truth import check_noise_sd
+from nas.truth import check_noise_sd, check_noise_slope
 from search_spaces import nb_macro
 
 BASELINE = "random"  # every sampler is paired with random search of the same seed
@@ -122,6 +122,11 @@ def noise_label(noise_sd: float | None) -> str:
     return "run" if noise_sd is None else f"{noise_sd:g}"
 
 
+def slope_label(noise_slope: float) -> str:
+    """How a noise slope is written in the run log: blank for 1 (logs made before slopes)."""
+    return "" if noise_slope == 1 else f"{noise_slope:g}"
+
+
 @dataclass(frozen=True)
 class CompareConfig:
     """The benchmark: every sampler x budget x noise level, ``repeats`` seeds each."""
@@ -137,6 +142,7 @@ class CompareConfig:
     w: float = DEFAULT_W
     table: str | None = None  # None: the table shipped with the project
     noise_exponent: float = 0.5  # halving arms: how the noise grows at the lower rungs
+    noise_slope: float = 1.0  # the seen accuracy's log x this around the mean (nas.truth.sloped)
     jobs: int = 1  # processes
     out: str = "results/compare-nb-macro"
     resamples: int = 2000  # bootstrap resamples of the repetitions
@@ -177,6 +183,7 @@ class CompareConfig:
         for noise_sd in self.noise_sds:
             if noise_sd is not RUN:
                 check_noise_sd(noise_sd)
+        check_noise_slope(self.noise_slope)
         value = self.noise_exponent
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 100:
             raise ConfigError("noise_exponent", value, "must be a number from 0 to 100")

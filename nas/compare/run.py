@@ -31,8 +31,9 @@ from nas.compare.config import (
     Arm,
     CompareConfig,
     noise_label,
+    slope_label,
 )
-from nas.errors import JobFailed
+from nas.errors import ConfigError, JobFailed
 from nas.proxy import ProxyConfig
 from nas.reward import RewardConfig
 from nas.search.config import SearchConfig
@@ -67,10 +68,20 @@ LOG_COLUMNS = [
     "curve",
     "noise_exponent",
     "images_seen",
+    "noise_slope",
 ]
-# Logs made before strategies: their rows are plain searches (no noise exponent).
-OLD_LOG_COLUMNS = LOG_COLUMNS[:-2]
-KEY_COLUMNS = ("sampler", "trials", "noise_sd", "seed", "target_flops", "w", "noise_exponent")
+# Earlier logs: before strategies (plain searches, no noise exponent), before noise slopes (1).
+OLDER_LOG_COLUMNS = [LOG_COLUMNS[:-3], LOG_COLUMNS[:-1]]
+KEY_COLUMNS = (
+    "sampler",
+    "trials",
+    "noise_sd",
+    "seed",
+    "target_flops",
+    "w",
+    "noise_exponent",
+    "noise_slope",
+)
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,7 @@ class Task:
     w: float
     table: str | None
     noise_exponent: float = 0.5  # halving arms: the lower rungs' noise
+    noise_slope: float = 1.0  # the seen accuracy's log x this (nas.truth.sloped)
 
     @property
     def arm(self) -> Arm:
@@ -106,6 +118,7 @@ class Task:
             f"{self.target_flops:g}",
             f"{self.w:g}",
             self.exponent_label,
+            slope_label(self.noise_slope),
         )
 
     def search_config(self) -> SearchConfig:
@@ -125,6 +138,7 @@ class Task:
             show_progress=False,
             finalists=arm.finalists,  # the arm's own: 0 unless it names them
             prescreen=arm.screen,  # likewise: none unless it names one
+            noise_slope=self.noise_slope,
         )
         if not arm.budgeted:
             return plain
@@ -216,6 +230,7 @@ def run_task(task: Task) -> dict[str, Any]:
         "curve": json.dumps([round(value, 6) for value in curve]),
         "noise_exponent": task.exponent_label,
         "images_seen": spent_images(study.get_trials(deepcopy=False)),
+        "noise_slope": slope_label(task.noise_slope),
     }
 
 
@@ -240,6 +255,7 @@ def tasks(config: CompareConfig) -> list[Task]:
             config.w,
             config.table,
             config.noise_exponent,
+            config.noise_slope,
         )
         for seed in config.seeds
         for noise_sd in config.noise_sds
@@ -257,10 +273,17 @@ def run_repetitions(
         config.folder / RUNS_FILE,
         LOG_COLUMNS,
         KEY_COLUMNS,
-        older=[OLD_LOG_COLUMNS],
+        older=OLDER_LOG_COLUMNS,
         kind="sampler benchmark's run log",
         field="out",
     )
+    if config.noise_slope != 1 and run_log.header() in OLDER_LOG_COLUMNS:
+        raise ConfigError(
+            "out",
+            str(config.folder),
+            "holds a run log begun before --noise-slope, which cannot record a slope: give "
+            "another --out",
+        )
     logged = run_log.load()
     planned = tasks(config)
     todo = [task for task in planned if task.key not in logged]
@@ -316,6 +339,7 @@ class CompareResult:
             "space": nb_macro.NAME,
             "target_flops": config.target_flops,
             "w": config.w,
+            "noise_slope": config.noise_slope,
             "repeats": config.repeats,
             "first_seed": config.first_seed,
             "baseline": config.baseline,

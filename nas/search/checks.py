@@ -14,7 +14,7 @@ from nas.proxy import ProxyConfig, check_positive, resolve_device
 from nas.reward import RewardConfig
 from nas.search.strategy import PROMOTIONS, STRATEGIES, Rungs
 from nas.study.storage import mask_url, scheme_of
-from nas.truth import check_noise_sd
+from nas.truth import check_noise_sd, check_noise_slope
 from search_spaces import SPACES, MnasSpace, NbMacroSpace, nb_macro
 
 # tpe: multivariate and grouped, the search's default; tpe-univariate: the classic independent
@@ -142,6 +142,7 @@ def check(config: Any) -> None:
         )
     if config.noise_sd is not None:
         check_noise_sd(config.noise_sd)
+    check_noise_slope(config.noise_slope)
     value = config.noise_exponent
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 100:
         raise ConfigError("noise_exponent", value, "must be a number from 0 to 100")
@@ -149,6 +150,8 @@ def check(config: Any) -> None:
         for name in ("noise_sd", "table"):
             if getattr(config, name) is not None:
                 raise ConfigError(name, getattr(config, name), "applies to {objective} table")
+        if config.noise_slope != 1:
+            raise ConfigError("noise_slope", config.noise_slope, "applies to {objective} table")
     if config.objective == "table" and config.reward_kind == "v2":
         raise ConfigError(
             "reward_kind", "v2", "times training steps, which {objective} table does not run"

@@ -93,6 +93,9 @@ class SearchConfig(BudgetArithmetic):
     table: str | None = None  # objective "table": the table's file; None: the one shipped
     # objective "table" with rungs: a rung seeing 1/k of the images sees noise_sd x k ** this.
     noise_exponent: float = 0.5
+    # objective "table": the seen accuracy's log moves this times the truth's (nas.truth.sloped);
+    # below 1 a proxy that compresses differences (the cpu proxy's accuracy: 0.64).
+    noise_slope: float = 1.0
     proxy: ProxyConfig = dataclasses.field(default_factory=ProxyConfig)
     sampler: str | optuna.samplers.BaseSampler = "tpe"  # a name, or an Optuna sampler
     pruner: str | optuna.pruners.BasePruner | None = None  # None: the preset's

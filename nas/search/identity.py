@@ -20,6 +20,8 @@ def study_identity(config: SearchConfig) -> dict[str, Any]:
     table = {"objective": "table", "noise_sd": config.noise_sd}
     if config.strategy != "plain" and config.noise_exponent != 0.5:
         table["noise_exponent"] = config.noise_exponent
+    if config.noise_slope != 1:
+        table["noise_slope"] = config.noise_slope
     return {
         "reference": config.reference_name if config.has_reference else None,
         "dataset": proxy.pop("dataset"),

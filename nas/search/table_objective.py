@@ -3,7 +3,9 @@
 ``--objective table``: everything else is the real search (samplers, storage, the loop,
 trials.csv, the report), so a sampler or a budget can be tried over many seeds in seconds. The
 accuracy a trial sees is one of the table's runs (by the study's seed) or the mean plus Gaussian
-noise of ``noise_sd`` (``Truth.observed``); the trial also records the true mean accuracy. A
+noise of ``noise_sd`` (``Truth.observed``), its logarithm scaled by ``noise_slope`` around the
+table's mean (``nas.truth.sloped``: a proxy that compresses the differences between networks
+weighs the FLOPs term more); the trial also records the true mean accuracy. A
 pre-screen reads each network's NASWOT score from the scores shipped with the table
 (``nas.truth.load_naswot``) instead of computing it.
 """
@@ -23,7 +25,7 @@ from nas.search.objective import REUSED_ATTRS, Deployment, trained_before
 from nas.search.prescreen import PreScreen, screen_for
 from nas.search.strategy import IMAGES_SEEN, RUNG, RUNG_REWARDS, Rungs
 from nas.study.keys import FAIL_REASON, REPEAT, WORKER, worker_id
-from nas.truth import TruthTable, load_naswot, load_table
+from nas.truth import TruthTable, load_naswot, load_table, sloped
 from search_spaces import NbMacroSpace, encode, nb_macro
 
 REPEAT_DRAW = 100  # a finalist's retraining k draws noise 100 + k (the rungs draw 1, 2, ...)
@@ -44,6 +46,7 @@ class TableObjective:
         rungs: Rungs | None = None,
         noise_exponent: float = 0.5,
         prescreen: PreScreen | None = None,
+        noise_slope: float = 1.0,
     ) -> None:
         self.space = space
         self.table = table
@@ -53,6 +56,8 @@ class TableObjective:
         self.noise_sd = noise_sd
         self.two_objectives = two_objectives
         self.noise_exponent = noise_exponent
+        self.noise_slope = noise_slope
+        self._centre = table.mean_accuracy
         self.rungs = rungs or Rungs(1)  # the images are nominal: a table trains nothing
         self._priced: dict[str, tuple[int, int]] = {}
         self.prescreen = prescreen
@@ -103,7 +108,7 @@ class TableObjective:
         if repeat:
             # Another training seed at the last rung: another table run, or another draw.
             seed, draw = self.seed + repeat, REPEAT_DRAW + repeat
-            accuracy = truth.observed(seed, self.rung_noise(last), draw if self.noise_sd else 0)
+            accuracy = self._seen(truth.observed(seed, self.rung_noise(last), draw))
             value = self.reward(accuracy, flops)
             trial.set_user_attr(IMAGES_SEEN, rungs.images)
             trial.set_user_attr(RUNG, last)
@@ -111,7 +116,7 @@ class TableObjective:
             return self._finish(trial, accuracy, value, flops, start)
         for rung, images in enumerate(rungs.images_at):
             draw = 0 if rung == last else rung + 1  # the last rung sees what a plain trial sees
-            accuracy = truth.observed(self.seed, self.rung_noise(rung), draw)
+            accuracy = self._seen(truth.observed(self.seed, self.rung_noise(rung), draw))
             value = self.reward(accuracy, flops)
             rewards.append(value)
             trial.set_user_attr(IMAGES_SEEN, rungs.seen_at(rung))
@@ -139,6 +144,9 @@ class TableObjective:
             return accuracy, float(flops)
         return value
 
+    def _seen(self, accuracy: float) -> float:
+        return sloped(accuracy, self.noise_slope, self._centre)
+
     def _predicted_reward(self, accuracy: float, attrs) -> float:
         return self.reward(accuracy, attrs["flops"])
 
@@ -165,4 +173,5 @@ def table_objective(config: SearchConfig) -> TableObjective:
         rungs=config.rungs_for(),
         noise_exponent=config.noise_exponent,
         prescreen=screen_for(config.screening),
+        noise_slope=config.noise_slope,
     )

@@ -12,7 +12,9 @@ from nas.truth.table import (
     Truth,
     TruthTable,
     check_noise_sd,
+    check_noise_slope,
     load_table,
+    sloped,
     true_reward,
 )
 from nas.truth.zero_cost import NASWOT_FILE, load_naswot
@@ -23,7 +25,9 @@ __all__ = [
     "Truth",
     "TruthTable",
     "check_noise_sd",
+    "check_noise_slope",
     "load_naswot",
     "load_table",
+    "sloped",
     "true_reward",
 ]

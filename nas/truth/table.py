@@ -67,6 +67,29 @@ def check_noise_sd(noise_sd: object) -> None:
         )
 
 
+def check_noise_slope(slope: object) -> None:
+    """ConfigError unless ``slope`` is a number in (0, 10]."""
+    if (
+        isinstance(slope, bool)
+        or not isinstance(slope, (int, float))
+        or not math.isfinite(slope)
+        or not 0 < slope <= 10
+    ):
+        raise ConfigError(
+            "noise_slope", slope, "must be a number > 0 and <= 10 (1: a calibrated proxy)"
+        )
+
+
+def sloped(accuracy: float, slope: float, centre: float) -> float:
+    """``centre ** (1 - slope) * accuracy ** slope``: an accuracy whose logarithm moves
+    ``slope`` times the truth's around ``centre``, as a proxy that compresses (slope < 1) or
+    stretches the differences between networks does. The ranking is unchanged; the trade
+    against the reward's FLOPs term is not. Slope 1 is the accuracy itself."""
+    if slope == 1:
+        return accuracy
+    return centre ** (1 - slope) * max(accuracy, 1e-9) ** slope
+
+
 def true_reward(
     accuracy: float, flops: float, target_flops: float, alpha: float, beta: float | None = None
 ) -> float:
@@ -120,6 +143,11 @@ class TruthTable:
         if row is None:
             raise ConfigError("key", key, f"is not in the table {self.path}")
         return row
+
+    @property
+    def mean_accuracy(self) -> float:
+        """The mean of every network's mean accuracy (``sloped``'s centre)."""
+        return float(np.mean(self._sorted_accuracy))
 
     def percentile(self, accuracy: float) -> float:
         """The share (0-100) of the table's networks whose mean accuracy is below ``accuracy``,
