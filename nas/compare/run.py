@@ -72,16 +72,7 @@ LOG_COLUMNS = [
 ]
 # Earlier logs: before strategies (plain searches, no noise exponent), before noise slopes (1).
 OLDER_LOG_COLUMNS = [LOG_COLUMNS[:-3], LOG_COLUMNS[:-1]]
-KEY_COLUMNS = (
-    "sampler",
-    "trials",
-    "noise_sd",
-    "seed",
-    "target_flops",
-    "w",
-    "noise_exponent",
-    "noise_slope",
-)
+KEY_COLUMNS = (*LOG_COLUMNS[:6], "noise_exponent", "noise_slope")  # sampler ... w, then these
 
 
 @dataclass(frozen=True)
