@@ -97,7 +97,7 @@ class RetrainPlan:
         images = config.candidate_images(self.train_images)
         return dataclasses.replace(
             config,
-            study_name=f"{self.proxy.dataset}-{sampler.replace(':', '-')}-seed{seed}",
+            study_name=f"{base.study_prefix}-{sampler.replace(':', '-')}-seed{seed}",
             strategy=arm.strategy,
             rungs=arm.rungs,
             reduction_factor=arm.reduction_factor,

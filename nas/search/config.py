@@ -189,13 +189,21 @@ class SearchConfig(BudgetArithmetic):
             sampler = f"{sampler}-{self.strategy}"
         if self.objective == "table":
             return f"{self.space_name}-table-{sampler}"
+        return f"{self.study_prefix}-{sampler}"
+
+    @property
+    def study_prefix(self) -> str:
+        """What a default study name starts with: the dataset, and the space when it is another
+        named space than the default, given by name or as an object (so that ``--space
+        nb-macro`` and the MnasNet space on the same data do not share a folder)."""
         dataset = self.proxy.dataset
         data = (
             dataset.split(":", 1)[0]
             if ":" not in dataset
             else ("imagefolder-" + Path(dataset.split(":", 1)[1].rstrip("/")).name)
         )
-        return f"{data}-{sampler}"
+        space = self.space_name
+        return data if space in (DEFAULT_SPACE, CUSTOM) else f"{data}-{space}"
 
     @property
     def folder(self) -> Path:

@@ -49,6 +49,9 @@ def test_a_named_space_as_an_object_is_the_same_study_as_its_name(tmp_path):
     by_name = tiny(tmp_path, sampler="random")
     by_object = tiny(tmp_path, sampler="random", space=make_space("mnasnet", B0))
     assert by_object.identity() == by_name.identity() and by_object.name == by_name.name
+    macro = tiny(tmp_path, space="nb-macro", sampler="random")
+    assert macro.name == "synthetic-nb-macro-random"  # not the MnasNet space's folder
+    assert tiny(tmp_path, space=make_space("nb-macro"), sampler="random").name == macro.name
 
 
 def test_an_optuna_sampler_object_draws_the_candidates(tmp_path):
