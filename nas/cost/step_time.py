@@ -61,9 +61,8 @@ def step_time(
     generator = torch.Generator(device=device).manual_seed(0)
     images = torch.randn(batch_shape, generator=generator, device=device)
     labels = torch.randint(0, num_classes, batch_shape[:1], generator=generator, device=device)
-    if cuda:
-        model.to(memory_format=torch.channels_last)
-        images = images.contiguous(memory_format=torch.channels_last)
+    model.to(memory_format=torch.channels_last)  # as the trainers train
+    images = images.contiguous(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-6, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     synchronize = torch.cuda.synchronize if cuda else (lambda: None)
