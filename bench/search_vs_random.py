@@ -27,7 +27,9 @@ percentile in the space), training nothing more. A sampler may be an arm of ``na
 nb-macro's default search; ``tpe:halving:2x2``): every arm gets the training images of
 ``--trials`` plain trials, and screens only when its name says so (``+preK``).
 
-``--jobs N`` runs N searches at once in separate processes (torch threads: the cores / N).
+``--jobs N`` runs N searches at once in separate processes (torch threads: the cores / N). Each
+trial prints a line, and each search as it ends (``3 of 16 jobs ended (random seed 1), 250 min
+this time``).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -315,17 +316,29 @@ def run_retrains(
     the others go on. ``say`` and ``progress`` must pickle when ``jobs`` > 1."""
     failed: list[str] = []
     trained = 0
+    tasks: list[Pair | None] = [*([] if plan.judged_by_truth else [None]), *plan.pairs]
+    start = time.perf_counter()
+    ended = 0
+
+    def name(pair: Pair | None) -> str:
+        return REFERENCE_ROW if pair is None else f"{pair[0]} seed {pair[1]}"
+
+    def ending(pair: Pair | None) -> None:  # a line per job: the bench runs for hours
+        nonlocal ended
+        ended += 1
+        minutes = (time.perf_counter() - start) / 60
+        say(f"{ended} of {len(tasks)} jobs ended ({name(pair)}), {minutes:.0f} min this time")
 
     def failure(pair: Pair | None, error: BaseException) -> None:
-        name = REFERENCE_ROW if pair is None else f"{pair[0]} seed {pair[1]}"
-        failed.append(f"{name}: {type(error).__name__}: {error}")
+        failed.append(f"{name(pair)}: {type(error).__name__}: {error}")
         say(f"failed: {failed[-1]}")
+        ending(pair)
 
     def done(pair: Pair | None, count: int) -> None:
         nonlocal trained
         trained += count
+        ending(pair)
 
-    tasks: list[Pair | None] = [*([] if plan.judged_by_truth else [None]), *plan.pairs]
     job = functools.partial(run_pair, plan, say=say, progress=progress)
     run_jobs(job, tasks, jobs, done, failure, threads=plan.threads)
     return RetrainOutcome(trained, tuple(failed))

@@ -289,6 +289,14 @@ def test_nb_macro_winners_are_judged_by_the_truth(bench, tmp_path):
     out = buffer.getvalue()
     assert not (tmp_path / "runs.csv").exists()  # nothing retrained
     assert "4 of 4 searches finished" in out
+    ended = [line for line in out.splitlines() if " jobs ended (" in line]
+    assert [line.split(" (")[0] for line in ended] == [f"{n} of 4 jobs ended" for n in (1, 2, 3, 4)]
+    assert {line.split("(")[1].split(")")[0] for line in ended} == {
+        "tpe+1x1 seed 0",
+        "tpe+1x1 seed 1",
+        "random seed 0",
+        "random seed 1",
+    }
     table = load_table()
     rewards = true_rewards(None, 55e6, -0.07)
     for sampler, seed in (("tpe+1x1", 0), ("random", 1)):
