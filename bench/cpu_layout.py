@@ -5,8 +5,8 @@
 Trains each network on random data of the proxy's shape (AdamW, as the proxy trains) in the
 four combinations of memory layout and precision, and prints the milliseconds of one training
 step and of one evaluation batch of 512 (no gradients). The networks: four NAS-Bench-Macro
-keys, EfficientNet-B0 and three MnasNet-space samples (seeded). The proxy trainer uses the
-fastest combination measured here on the CPU; docs/benchmarks.md has the figures.
+keys, EfficientNet-B0 and three MnasNet-space samples (seeded). The trainers use what was
+fastest here on most networks (channels_last, fp32); docs/benchmarks.md has the figures.
 """
 
 from __future__ import annotations
