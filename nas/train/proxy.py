@@ -3,7 +3,7 @@
 The defaults are a measured choice (bench/fidelity.py): AdamW with a one-cycle schedule (warm-up,
 then cosine decay), label smoothing, and BatchNorm statistics recomputed on training batches
 before each evaluation, which short training otherwise leaves far from the weights. Networks and
-images are channels_last on every device (on the CPU 1.2-1.5x faster for these networks' training
+images are channels_last on every device (on the CPU 1.2-1.6x faster for most networks' training
 steps, the same fp32 arithmetic); on CUDA the loop runs in bf16 autocast (cudnn.benchmark only if
 asked), on the CPU in fp32 (bf16 was slower there, depthwise convolutions dominating).
 """
